@@ -1,0 +1,146 @@
+"""Checks on user input that fail early with a message naming the argument, value and expectation.
+
+Every public entry point validates here once, so the math below it can assume clean arrays and
+no NumPy traceback from deep inside the library ever reaches a user.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+
+def check_choice(argument: str, value: Any, choices: Iterable[str]) -> str:
+    """``value`` if it is one of ``choices``, else a ValueError listing them."""
+    valid = list(choices)
+    if not isinstance(value, str) or value not in valid:
+        raise ValueError(
+            f"{argument}={value!r} is not supported: expected one of {', '.join(valid)}"
+        )
+    return value
+
+
+def check_positive_int(argument: str, value: Any) -> int:
+    """``value`` as an int if it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{argument} must be an integer >= 1, got {value!r}")
+    if int(value) < 1:
+        raise ValueError(f"{argument} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def check_positive_float(argument: str, value: Any) -> float:
+    """``value`` as a float if it is a positive finite number (a learning rate, say)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argument} must be a positive finite number, got {value!r}")
+    if not (math.isfinite(value) and float(value) > 0):
+        raise ValueError(f"{argument} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def check_non_negative_float(argument: str, value: Any) -> float:
+    """``value`` as a float if it is a finite number >= 0 (a weight decay, say)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argument} must be a finite number >= 0, got {value!r}")
+    if not (math.isfinite(value) and float(value) >= 0):
+        raise ValueError(f"{argument} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_sizes(sizes: Any) -> list[int]:
+    """The layer sizes as a list of ints: at least two, each a positive integer."""
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
+        raise TypeError(f"sizes must be a list of layer sizes such as [2, 2, 1], got {sizes!r}")
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"sizes must have at least two entries (input and output layer), got {sizes!r}"
+        )
+    for i, n in enumerate(sizes):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(
+                f"sizes[{i}]={n!r} in sizes={sizes!r}: every layer size must be a positive integer"
+            )
+    return [int(n) for n in sizes]
+
+
+def as_float_array(argument: str, value: Any, dtype: np.dtype) -> np.ndarray:
+    """``value`` as a non-empty finite float array of ``dtype``, or a clear error."""
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{argument} must be a rectangular array of numbers: {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{argument} must hold numbers, got an array of dtype {array.dtype} "
+            f"(first value {array.flat[0]!r})"
+            if array.size
+            else f"{argument} must hold numbers, got an empty array of dtype {array.dtype}"
+        )
+    if array.size == 0 or array.shape[0] == 0:
+        raise ValueError(f"{argument} is empty (shape {array.shape}): expected at least one sample")
+    array = array.astype(dtype, copy=False)
+    if not np.isfinite(array).all():
+        position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"{argument} contains {array[position]} at index {position}: "
+            "expected finite numbers (no NaN or infinity)"
+        )
+    return array
+
+
+def check_X(X: Any, n_inputs: int, dtype: np.dtype) -> np.ndarray:
+    """Inputs as an (n_samples, n_inputs) array; one sample may be given as a 1-D row."""
+    X = as_float_array("X", X, dtype)
+    if X.ndim == 1:
+        X = X.reshape(1, -1)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, {n_inputs}), got shape {X.shape}")
+    if X.shape[1] != n_inputs:
+        raise ValueError(
+            f"X has {X.shape[1]} columns but the network's input layer has {n_inputs} "
+            f"neurons (sizes[0]={n_inputs}): expected shape (n_samples, {n_inputs})"
+        )
+    return X
+
+
+def check_Y(Y: Any, n_samples: int, n_outputs: int, dtype: np.dtype) -> np.ndarray:
+    """Targets as an (n_samples, n_outputs) array.
+
+    A 1-D ``Y`` is a column of targets for a single output neuron, or, for several outputs,
+    integer class labels 0..n_outputs-1 that are one-hot encoded here.
+    """
+    Y = as_float_array("Y", Y, np.dtype(np.float64))
+    if Y.shape[0] != n_samples:
+        raise ValueError(
+            f"X has {n_samples} rows but Y has {Y.shape[0]}: expected one target per sample"
+        )
+    if Y.ndim == 1 and n_outputs == 1:
+        Y = Y.reshape(-1, 1)
+    elif Y.ndim == 1:
+        Y = one_hot(Y, n_outputs)
+    if Y.ndim != 2 or Y.shape[1] != n_outputs:
+        raise ValueError(
+            f"Y has shape {Y.shape} but the network's output layer has {n_outputs} neurons "
+            f"(sizes[-1]={n_outputs}): expected shape ({n_samples}, {n_outputs}) "
+            "or 1-D class labels"
+        )
+    return Y.astype(dtype, copy=False)
+
+
+def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Rows of zeros with a one in each label's column; labels must be integers 0..n_classes-1."""
+    bad = (labels != np.round(labels)) | (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        label = labels[np.argmax(bad)]
+        raise ValueError(
+            f"Y holds the class label {label:g} but the output layer has {n_classes} neurons: "
+            f"1-D Y must hold integer class labels from 0 to {n_classes - 1}"
+        )
+    encoded = np.zeros((labels.shape[0], n_classes))
+    encoded[np.arange(labels.shape[0]), labels.astype(np.intp)] = 1.0
+    return encoded

@@ -1,0 +1,77 @@
+"""A dense layer: every input joined to every neuron by a weight, plus one bias per neuron."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backprop._validation import as_float_array
+from backprop.activations import Activation
+
+
+class Dense:
+    """A fully connected layer of ``n_out`` neurons reading ``n_in`` inputs.
+
+    ``weights[i, j]`` joins input i to neuron j, so a batch of inputs ``x`` (one row per sample)
+    gives the net inputs ``z = x @ weights + bias`` and the outputs ``a = activation(z)``.
+    Both parameters may be assigned by hand; the new values are copied and checked.
+    """
+
+    def __init__(
+        self,
+        weights: np.ndarray,
+        bias: np.ndarray | None,
+        activation: Activation,
+    ) -> None:
+        self.n_in, self.n_out = weights.shape
+        self.dtype = weights.dtype
+        self.activation = activation
+        self._weights = weights
+        self._bias = bias
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self._weights
+
+    @weights.setter
+    def weights(self, value: Any) -> None:
+        # Updated in place from then on, so that optimizers holding the array stay in step.
+        self._weights[...] = self._checked("weights", value, (self.n_in, self.n_out))
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        return self._bias
+
+    @bias.setter
+    def bias(self, value: Any) -> None:
+        if self._bias is None:
+            raise ValueError("this layer was built with bias=False, so it has no bias to set")
+        self._bias[...] = self._checked("bias", value, (self.n_out,))
+
+    @property
+    def parameters(self) -> list[np.ndarray]:
+        """The arrays gradient descent updates: [weights] or [weights, bias]."""
+        return [self._weights] if self._bias is None else [self._weights, self._bias]
+
+    def net_input(self, x: np.ndarray) -> np.ndarray:
+        """z = x @ weights + bias, one row per sample."""
+        z = x @ self._weights
+        if self._bias is not None:
+            z += self._bias
+        return z
+
+    def _checked(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+        array = as_float_array(name, value, self.dtype)
+        if array.shape != shape:
+            raise ValueError(
+                f"{name} must have shape {shape} for a layer of {self.n_in} inputs and "
+                f"{self.n_out} neurons, got shape {array.shape}"
+            )
+        return array
+
+    def __repr__(self) -> str:
+        return (
+            f"Dense({self.n_in} -> {self.n_out}, activation={self.activation.name!r}, "
+            f"bias={self._bias is not None})"
+        )

@@ -1,0 +1,124 @@
+"""Loss functions: how wrong one sample's output is, and where backpropagation starts.
+
+A sample's loss E sums over the output neurons (``mse`` alone averages them); a batch's loss is
+the mean over its samples. ``per_sample`` returns one E per row.
+
+``delta`` returns dE/dz at the output layer, the first delta of the backward pass. For the
+squared errors that is the output error dE/da times the activation's derivative, as the
+tutorials compute it. The two cross-entropies are paired with the activation whose derivative
+cancels their own (softmax and sigmoid), so the delta collapses to ``a - y``; they also compute
+their value from the net input z rather than from a, which is what keeps a logit of +-1000
+finite instead of taking log(0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from backprop._validation import check_choice
+from backprop.activations import Activation
+
+Array = np.ndarray
+
+
+class Loss:
+    """A loss E(y, a) and its gradient at the output layer."""
+
+    name: str = ""
+    #: The output activation this loss needs, or None when any output will do.
+    requires_output: str | None = None
+
+    def per_sample(self, y: Array, a: Array, z: Array) -> Array:
+        """E for each row of targets y, outputs a = f(z) and net inputs z."""
+        raise NotImplementedError
+
+    def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
+        """dE/dz for each row: the output layer's delta."""
+        raise NotImplementedError
+
+    def check_targets(self, y: Array) -> None:
+        """Raise ValueError when targets make no sense for this loss (checked once per call)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class HalfSquaredError(Loss):
+    """E = 1/2 sum_k (y_k - a_k)^2, the tutorials' error; dE/da = a - y."""
+
+    name = "half_squared_error"
+
+    def per_sample(self, y: Array, a: Array, z: Array) -> Array:
+        return 0.5 * np.square(y - a).sum(axis=1)
+
+    def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
+        return activation.backward(a, a - y)
+
+
+class MeanSquaredError(Loss):
+    """E = 1/K sum_k (y_k - a_k)^2 over the K outputs; dE/da = 2 (a - y) / K."""
+
+    name = "mse"
+
+    def per_sample(self, y: Array, a: Array, z: Array) -> Array:
+        return np.square(y - a).mean(axis=1)
+
+    def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
+        return activation.backward(a, (2.0 / a.shape[1]) * (a - y))
+
+
+class BinaryCrossEntropy(Loss):
+    """E = -sum_k [y log a + (1 - y) log(1 - a)] for sigmoid outputs; dE/dz = a - y."""
+
+    name = "binary_cross_entropy"
+    requires_output = "sigmoid"
+
+    def per_sample(self, y: Array, a: Array, z: Array) -> Array:
+        # -log sigma(z) = log(1 + e^-z), written so that no exponent is positive.
+        softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+        return (softplus - y * z).sum(axis=1)
+
+    def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
+        return a - y
+
+    def check_targets(self, y: Array) -> None:
+        if ((y < 0) | (y > 1)).any():
+            raise ValueError(
+                f"Y holds {y[(y < 0) | (y > 1)][0]:g}: binary_cross_entropy expects "
+                "targets between 0 and 1"
+            )
+
+
+class CrossEntropy(Loss):
+    """E = -sum_k y_k log a_k for softmax outputs; dE/dz = a * sum(y) - y (= a - y one-hot)."""
+
+    name = "cross_entropy"
+    requires_output = "softmax"
+
+    def per_sample(self, y: Array, a: Array, z: Array) -> Array:
+        # log a_k = z_k - logsumexp(z), with the row maximum taken out before exp.
+        top = z.max(axis=1, keepdims=True)
+        log_sum_exp = top + np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+        return (y * (log_sum_exp - z)).sum(axis=1)
+
+    def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
+        return a * y.sum(axis=1, keepdims=True) - y
+
+    def check_targets(self, y: Array) -> None:
+        if (y < 0).any() or not np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
+            raise ValueError(
+                "cross_entropy expects each row of Y to be class probabilities "
+                "(non-negative, summing to 1), such as one-hot rows, or 1-D class labels"
+            )
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (HalfSquaredError, MeanSquaredError, BinaryCrossEntropy, CrossEntropy)
+}
+
+
+def get_loss(name: str | Loss) -> Loss:
+    """The loss called ``name`` (a Loss instance is returned as it is)."""
+    if isinstance(name, Loss):
+        return name
+    return LOSSES[check_choice("loss", name, LOSSES)]()

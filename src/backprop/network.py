@@ -1,0 +1,308 @@
+"""A feedforward network trained by backpropagation.
+
+Forward: each layer computes its net input z = a_prev @ W + b and its output a = f(z), and the
+network keeps every layer's output. Backward: the output layer's delta is the output error
+times the activation's derivative; each earlier layer's error is the next layer's delta sent
+back through the weights that join them, and its delta is that error times its own
+activation's derivative. A weight's gradient is (its input) x (its neuron's delta), averaged
+over the batch; a bias's is the neuron's delta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from backprop import metrics
+from backprop._validation import check_choice, check_sizes, check_X, check_Y
+from backprop.activations import ACTIVATIONS, Activation, get_activation
+from backprop.initializers import get_initializer
+from backprop.layers import Dense
+from backprop.losses import Loss, get_loss
+from backprop.optimizers import SGD
+
+if TYPE_CHECKING:
+    from backprop.optimizers import Optimizer
+    from backprop.training import Callback, History
+
+DTYPES = ("float32", "float64")
+#: Rows per chunk when predicting or evaluating, so large data sets need little extra memory.
+CHUNK = 4096
+
+
+class Network:
+    """A feedforward network of dense layers with the given ``sizes``, e.g. ``[2, 2, 1]``.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Neurons per layer, input layer first; at least two entries.
+    activation : str or list of str, default "sigmoid"
+        The hidden layers' activation, or a list: one name per weight layer
+        (``len(sizes) - 1``), or one per hidden layer (``len(sizes) - 2``).
+    output : str, optional
+        The output layer's activation. Defaults to ``activation`` (or the last entry of a full
+        list), and to "sigmoid" when ``activation`` lists the hidden layers only.
+    loss : str, optional
+        "half_squared_error", "mse", "binary_cross_entropy" (sigmoid output) or
+        "cross_entropy" (softmax output). Defaults to cross_entropy for a softmax output and to
+        half_squared_error otherwise.
+    init : {"normal_scaled", "xavier", "he"}, default "normal_scaled"
+        How the weights are drawn; biases start at zero.
+    bias : bool, default True
+        Whether neurons have biases.
+    seed : int, optional
+        Seeds the generator used for the initial weights and for shuffling in ``fit``:
+        the same seed gives bit-identical results.
+    dtype : {"float64", "float32"}, default "float64"
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str | Sequence[str] = "sigmoid",
+        output: str | None = None,
+        loss: str | None = None,
+        init: str = "normal_scaled",
+        bias: bool = True,
+        seed: int | None = None,
+        dtype: str | np.dtype = "float64",
+    ) -> None:
+        self.sizes = check_sizes(sizes)
+        self.dtype = np.dtype(check_choice("dtype", np.dtype(dtype).name, DTYPES))
+        self.rng = np.random.default_rng(seed)
+        activations = _layer_activations(activation, output, len(self.sizes) - 1)
+        self.loss: Loss = get_loss(
+            loss
+            if loss is not None
+            else ("cross_entropy" if activations[-1].name == "softmax" else "half_squared_error")
+        )
+        _check_output(activations[-1], self.loss, self.sizes[-1])
+        initializer = get_initializer(init)
+        self.init = init
+        self.layers = [
+            Dense(
+                initializer(n_in, n_out, self.rng).astype(self.dtype),
+                np.zeros(n_out, self.dtype) if bias else None,
+                act,
+            )
+            for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], activations, strict=True)
+        ]
+        #: Set to True by a callback to end ``fit`` after the current epoch.
+        self.stop_training = False
+
+    # -- the two passes -------------------------------------------------------------------------
+
+    def forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Net inputs and outputs of every layer: ``([z1, ..., zL], [X, a1, ..., aL])``."""
+        net_inputs, outputs = [], [X]
+        for layer in self.layers:
+            z = layer.net_input(outputs[-1])
+            net_inputs.append(z)
+            outputs.append(layer.activation(z))
+        return net_inputs, outputs
+
+    def backward(
+        self, Y: np.ndarray, net_inputs: list[np.ndarray], outputs: list[np.ndarray]
+    ) -> list[list[np.ndarray]]:
+        """Gradients of the batch's mean loss, from the output layer back to the first.
+
+        Returned in layer order as ``[[dW, db], ...]`` (``[dW]`` for a layer without bias).
+        """
+        output_layer = self.layers[-1]
+        # The mean over the batch is taken once, here, and carried by every delta below.
+        delta = self.loss.delta(Y, outputs[-1], net_inputs[-1], output_layer.activation)
+        delta /= len(Y)
+        grads: list[list[np.ndarray]] = []
+        for index in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[index]
+            layer_input = outputs[index]
+            dW = layer_input.T @ delta
+            grads.append([dW] if layer.bias is None else [dW, delta.sum(axis=0)])
+            if index > 0:
+                error = delta @ layer.weights.T  # dE/da for the layer below
+                delta = self.layers[index - 1].activation.backward(layer_input, error)
+        return grads[::-1]
+
+    def loss_and_gradients(
+        self, X: np.ndarray, Y: np.ndarray
+    ) -> tuple[float, list[list[np.ndarray]], np.ndarray]:
+        """The batch's mean loss, its gradients and the network's output, for clean arrays.
+
+        No input checks: this is the inner loop of ``fit``; use ``gradients`` from outside.
+        """
+        net_inputs, outputs = self.forward(X)
+        loss = self.batch_loss(Y, net_inputs, outputs)
+        return loss, self.backward(Y, net_inputs, outputs), outputs[-1]
+
+    def batch_loss(
+        self, Y: np.ndarray, net_inputs: list[np.ndarray], outputs: list[np.ndarray]
+    ) -> float:
+        """The mean over the batch of each sample's loss, from a forward pass's results."""
+        return float(self.loss.per_sample(Y, outputs[-1], net_inputs[-1]).sum()) / len(Y)
+
+    # -- the public API -------------------------------------------------------------------------
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The output layer's activations for inputs X, shape (n_samples, n_outputs)."""
+        X = check_X(X, self.sizes[0], self.dtype)
+        return np.concatenate([self._output(X[i : i + CHUNK]) for i in range(0, len(X), CHUNK)])
+
+    def gradients(self, X: Any, Y: Any) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """dE/dW and dE/db for each layer, E being the mean loss over the batch (X, Y)."""
+        X, Y = self.check_data(X, Y)
+        _, grads, _ = self.loss_and_gradients(X, Y)
+        return [(g[0], g[1] if len(g) > 1 else None) for g in grads]
+
+    def train_step(self, X: Any, Y: Any, lr: float) -> float:
+        """One gradient-descent step on the batch (X, Y): W <- W - lr * dE/dW.
+
+        Returns the batch's loss before the step.
+        """
+        X, Y = self.check_data(X, Y)
+        loss, grads, _ = self.loss_and_gradients(X, Y)
+        SGD(lr=lr).step(self.parameters, [g for layer in grads for g in layer])
+        return loss
+
+    def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
+        """``{"loss": mean loss, "accuracy": fraction right}``; accuracy for class targets only."""
+        return self.evaluate_checked(*self.check_data(X, Y))
+
+    def evaluate_checked(self, X: np.ndarray, Y: np.ndarray) -> dict[str, float]:
+        """``evaluate`` for arrays that ``check_data`` has already validated."""
+        loss, correct = 0.0, 0.0
+        kind = metrics.target_kind(Y)
+        for i in range(0, len(X), CHUNK):
+            x, y = X[i : i + CHUNK], Y[i : i + CHUNK]
+            net_inputs, outputs = self.forward(x)
+            loss += float(self.loss.per_sample(y, outputs[-1], net_inputs[-1]).sum())
+            if kind is not None:
+                correct += metrics.count_correct(y, outputs[-1], kind)
+        result = {"loss": loss / len(X)}
+        if kind is not None:
+            result["accuracy"] = correct / len(X)
+        return result
+
+    def fit(
+        self,
+        X: Any,
+        Y: Any,
+        epochs: int = 1,
+        lr: float | None = None,
+        batch_size: int | None = None,
+        optimizer: str | Optimizer = "sgd",
+        shuffle: bool = True,
+        validation_data: tuple[Any, Any] | None = None,
+        weight_decay: float = 0.0,
+        callbacks: Sequence[Callback] = (),
+    ) -> History:
+        """Train by gradient descent; see :func:`backprop.training.fit`."""
+        from backprop.training import fit
+
+        return fit(
+            self,
+            X,
+            Y,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            weight_decay=weight_decay,
+            callbacks=callbacks,
+        )
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    @property
+    def parameters(self) -> list[np.ndarray]:
+        """Every weight and bias array, in layer order; optimizers update them in place."""
+        return [p for layer in self.layers for p in layer.parameters]
+
+    def check_data(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """X and Y validated against the network and converted to its dtype."""
+        X = check_X(X, self.sizes[0], self.dtype)
+        Y = check_Y(Y, len(X), self.sizes[-1], self.dtype)
+        self.loss.check_targets(Y)
+        return X, Y
+
+    def copy(self, dtype: str | np.dtype | None = None) -> Network:
+        """An independent copy (optionally in another dtype) with the same weights."""
+        clone = Network.__new__(Network)
+        clone.__dict__.update(self.__dict__)
+        clone.dtype = np.dtype(check_choice("dtype", np.dtype(dtype or self.dtype).name, DTYPES))
+        clone.rng = np.random.default_rng()
+        clone.rng.bit_generator.state = self.rng.bit_generator.state
+        clone.layers = [
+            Dense(
+                layer.weights.astype(clone.dtype),
+                None if layer.bias is None else layer.bias.astype(clone.dtype),
+                layer.activation,
+            )
+            for layer in self.layers
+        ]
+        return clone
+
+    def _output(self, X: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            X = layer.activation(layer.net_input(X))
+        return X
+
+    def __repr__(self) -> str:
+        names = [layer.activation.name for layer in self.layers]
+        return (
+            f"Network({self.sizes}, activation={names}, loss={self.loss.name!r}, "
+            f"dtype={self.dtype.name!r})"
+        )
+
+
+def _layer_activations(
+    activation: str | Sequence[str], output: str | None, n_layers: int
+) -> list[Activation]:
+    """One Activation per weight layer, from the ``activation`` and ``output`` arguments."""
+    if isinstance(activation, str):
+        names = [activation] * (n_layers - 1) + [output or activation]
+    else:
+        names = list(activation)
+        if len(names) == n_layers and output is not None and output != names[-1]:
+            raise ValueError(
+                f"activation lists the output layer as {names[-1]!r} but output={output!r}: "
+                "give the output activation once"
+            )
+        if len(names) == n_layers - 1:
+            names.append(output or "sigmoid")
+        elif len(names) != n_layers:
+            raise ValueError(
+                f"activation={names!r} has {len(names)} entries: expected one per weight layer "
+                f"({n_layers}) or one per hidden layer ({n_layers - 1})"
+            )
+    layers = [
+        get_activation(name, "output" if i == n_layers - 1 else "activation")
+        for i, name in enumerate(names)
+    ]
+    for i, act in enumerate(layers[:-1]):
+        if act.name == "softmax":
+            raise ValueError(
+                f"activation='softmax' on hidden layer {i + 1}: softmax is for the output layer "
+                f"only (output='softmax'); choose one of "
+                f"{', '.join(n for n in ACTIVATIONS if n != 'softmax')} for hidden layers"
+            )
+    return layers
+
+
+def _check_output(activation: Activation, loss: Loss, n_outputs: int) -> None:
+    """Reject output-activation/loss pairs that would train on a wrong gradient."""
+    if loss.requires_output and activation.name != loss.requires_output:
+        raise ValueError(
+            f"loss={loss.name!r} needs output={loss.requires_output!r}, got "
+            f"output={activation.name!r}: use a squared-error loss with this output, or "
+            f"output={loss.requires_output!r}"
+        )
+    if activation.name == "softmax" and n_outputs < 2:
+        raise ValueError(
+            "output='softmax' needs at least two output neurons (a softmax over one neuron is "
+            f"always 1), got sizes[-1]={n_outputs}: use output='sigmoid' for a single output"
+        )

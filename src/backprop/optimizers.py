@@ -1,0 +1,127 @@
+"""Optimizers: how a gradient becomes a step.
+
+Each ``step(params, grads)`` updates the parameter arrays in place. The update rules follow
+PyTorch's ``torch.optim.SGD`` and ``torch.optim.Adam`` exactly, so the two agree step for step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from backprop._validation import check_choice, check_positive_float
+
+
+class Optimizer:
+    """Gradient descent with some memory of past gradients (none for plain SGD)."""
+
+    name: str = ""
+    default_lr: float = 0.1
+
+    def __init__(self, lr: float | None = None) -> None:
+        self.lr = check_positive_float("lr", self.default_lr if lr is None else lr)
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def _state(self, params: list[np.ndarray]) -> list[np.ndarray]:
+        """Zeroed buffers, one per parameter."""
+        return [np.zeros_like(p) for p in params]
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({settings})"
+
+
+class SGD(Optimizer):
+    """w <- w - lr * g: the tutorials' gradient descent."""
+
+    name = "sgd"
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        for p, g in zip(params, grads, strict=True):
+            p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """v <- mu v + g;  w <- w - lr v  (Nesterov: w <- w - lr (g + mu v)).
+
+    The velocity v remembers the direction of past steps, which carries the descent through
+    flat regions and damps oscillation across narrow valleys.
+    """
+
+    name = "momentum"
+
+    def __init__(self, lr: float | None = None, momentum: float = 0.9, nesterov: bool = False):
+        super().__init__(lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        self._velocity: list[np.ndarray] = []
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        if len(self._velocity) != len(params):
+            self._velocity = self._state(params)
+        for p, g, v in zip(params, grads, self._velocity, strict=True):
+            v *= self.momentum
+            v += g
+            p -= self.lr * (g + self.momentum * v if self.nesterov else v)
+
+
+class Adam(Optimizer):
+    """Adam: a step of lr along the bias-corrected mean gradient over its RMS.
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+    w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+    """
+
+    name = "adam"
+    default_lr = 0.001
+
+    def __init__(
+        self,
+        lr: float | None = None,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+    ) -> None:
+        super().__init__(lr)
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0 <= beta < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+        self.beta1, self.beta2 = float(beta1), float(beta2)
+        self.eps = check_positive_float("eps", eps)
+        self._t = 0
+        self._m: list[np.ndarray] = []
+        self._v: list[np.ndarray] = []
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        if len(self._m) != len(params):
+            self._t, self._m, self._v = 0, self._state(params), self._state(params)
+        self._t += 1
+        step_size = self.lr / (1 - self.beta1**self._t)
+        rms_correction = math.sqrt(1 - self.beta2**self._t)
+        for p, g, m, v in zip(params, grads, self._m, self._v, strict=True):
+            m *= self.beta1
+            m += (1 - self.beta1) * g
+            v *= self.beta2
+            v += (1 - self.beta2) * g * g
+            p -= step_size * m / (np.sqrt(v) / rms_correction + self.eps)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+
+
+def get_optimizer(optimizer: Any, lr: float | None = None) -> Optimizer:
+    """An Optimizer from a name and learning rate, or the given instance as it is."""
+    if isinstance(optimizer, Optimizer):
+        if lr is not None:
+            raise TypeError(
+                f"lr={lr!r} was given together with the optimizer instance {optimizer!r}: "
+                "set the learning rate on the optimizer, or pass the optimizer by name"
+            )
+        return optimizer
+    return OPTIMIZERS[check_choice("optimizer", optimizer, OPTIMIZERS)](lr=lr)

@@ -1,0 +1,227 @@
+"""The training loop: epochs of (shuffled) batches, each a backward pass and an optimizer step.
+
+``batch_size=None`` is full-batch gradient descent (one step per epoch, on every sample),
+``batch_size=1`` is online learning (one step per sample, as the tutorials train XOR), anything
+between is mini-batch gradient descent. The epoch's reported loss is the mean of the losses
+the batches had just before their updates, as Keras reports it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from backprop import metrics
+from backprop._validation import check_non_negative_float, check_positive_int
+from backprop.optimizers import Optimizer, get_optimizer
+
+if TYPE_CHECKING:
+    from backprop.network import Network
+
+
+class DivergenceError(FloatingPointError):
+    """The loss became NaN or infinite during ``fit``; the weights were restored."""
+
+    def __init__(self, message: str, history: History) -> None:
+        super().__init__(message)
+        #: What was recorded before training diverged.
+        self.history = history
+
+
+class History:
+    """What ``fit`` recorded: ``history["loss"]`` etc., one entry per epoch (as in Keras)."""
+
+    def __init__(self) -> None:
+        self.epoch: list[int] = []
+        self.history: dict[str, list[float]] = {}
+
+    def record(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items()}
+        return f"History(epochs={len(self.epoch)}, last={last})"
+
+
+class Callback:
+    """Hooks into ``fit``. Set ``self.network.stop_training = True`` to end after this epoch."""
+
+    network: Network
+
+    def on_train_begin(self) -> None:
+        """Before the first epoch."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        """After each epoch, with that epoch's metrics (``loss``, ``val_loss``, ...)."""
+
+    def on_train_end(self) -> None:
+        """After the last epoch (also when a callback stopped training)."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` the network ends with the weights of its best epoch.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = True,
+    ) -> None:
+        self.monitor = monitor
+        self.patience = check_positive_int("patience", patience)
+        self.min_delta = check_non_negative_float("min_delta", min_delta)
+        self.restore_best_weights = restore_best_weights
+        # Losses improve downwards, accuracies upwards.
+        self.sign = -1.0 if "acc" in monitor else 1.0
+
+    def on_train_begin(self) -> None:
+        self.best = math.inf
+        self.best_epoch = -1
+        self.best_weights: list[np.ndarray] = []
+        self.wait = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        if self.monitor not in logs:
+            raise ValueError(
+                f"EarlyStopping(monitor={self.monitor!r}): fit logs only {', '.join(logs)}; "
+                "pass validation_data to monitor a validation metric"
+            )
+        value = self.sign * logs[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = [p.copy() for p in self.network.parameters]
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.network.stop_training = True
+
+    def on_train_end(self) -> None:
+        if self.restore_best_weights and self.best_weights:
+            for p, best in zip(self.network.parameters, self.best_weights, strict=True):
+                p[...] = best
+
+
+def fit(
+    net: Network,
+    X: Any,
+    Y: Any,
+    *,
+    epochs: int = 1,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    optimizer: str | Optimizer = "sgd",
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    weight_decay: float = 0.0,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Train ``net`` on (X, Y) by gradient descent and return the History of each epoch.
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the data.
+    lr : float, optional
+        Learning rate; by default the optimizer's own (0.1 for sgd and momentum, 0.001 for adam).
+    batch_size : int, optional
+        Samples per gradient step: None for the full batch, 1 for online learning.
+    optimizer : {"sgd", "momentum", "adam"} or Optimizer
+    shuffle : bool
+        Reshuffle the samples every epoch, from the network's seeded generator.
+    validation_data : (X_val, Y_val), optional
+        Evaluated after every epoch into ``val_loss`` (and ``val_accuracy``).
+    weight_decay : float
+        L2 penalty on the weights (not the biases): each step descends dE/dW + weight_decay * W.
+    callbacks : list of Callback
+    """
+    X, Y = net.check_data(X, Y)
+    epochs = check_positive_int("epochs", epochs)
+    n = len(X)
+    batch = n if batch_size is None else min(check_positive_int("batch_size", batch_size), n)
+    weight_decay = check_non_negative_float("weight_decay", weight_decay)
+    opt = get_optimizer(optimizer, lr)
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise TypeError(
+                f"validation_data must be a pair (X_val, Y_val), got {type(validation_data)}"
+            )
+        validation_data = net.check_data(*validation_data)
+    kind = metrics.target_kind(Y)
+    params = net.parameters
+
+    history = History()
+    net.stop_training = False
+    for callback in callbacks:
+        callback.network = net
+        callback.on_train_begin()
+
+    for epoch in range(epochs):
+        start_of_epoch = [p.copy() for p in params]
+        order = net.rng.permutation(n) if shuffle and batch < n else None
+        total_loss = correct = 0.0
+        for start in range(0, n, batch):
+            if order is None:
+                x, y = X[start : start + batch], Y[start : start + batch]
+            else:
+                rows = order[start : start + batch]
+                x, y = X[rows], Y[rows]
+            loss, grads, output = net.loss_and_gradients(x, y)
+            if not math.isfinite(loss):
+                _diverged(net, params, start_of_epoch, epoch, loss, opt, history)
+            if weight_decay:
+                for layer, layer_grads in zip(net.layers, grads, strict=True):
+                    layer_grads[0] += weight_decay * layer.weights
+            opt.step(params, [g for layer_grads in grads for g in layer_grads])
+            total_loss += loss * len(x)
+            if kind is not None:
+                correct += metrics.count_correct(y, output, kind)
+        if not all(np.isfinite(p).all() for p in params):
+            _diverged(net, params, start_of_epoch, epoch, math.inf, opt, history)
+
+        logs = {"loss": total_loss / n}
+        if kind is not None:
+            logs["accuracy"] = correct / n
+        if validation_data is not None:
+            logs.update({f"val_{k}": v for k, v in net.evaluate_checked(*validation_data).items()})
+        history.record(epoch, logs)
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if net.stop_training:
+            break
+
+    for callback in callbacks:
+        callback.on_train_end()
+    return history
+
+
+def _diverged(
+    net: Network,
+    params: list[np.ndarray],
+    saved: list[np.ndarray],
+    epoch: int,
+    loss: float,
+    opt: Optimizer,
+    history: History,
+) -> None:
+    """Put back the weights of the start of ``epoch`` and raise DivergenceError."""
+    for p, good in zip(params, saved, strict=True):
+        p[...] = good
+    raise DivergenceError(
+        f"training diverged at epoch {epoch + 1}: the loss became {loss} with lr={opt.lr}. "
+        f"The network keeps its weights from the start of epoch {epoch + 1}; "
+        "try a lower learning rate.",
+        history,
+    )
