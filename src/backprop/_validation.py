@@ -144,3 +144,22 @@ def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     encoded = np.zeros((labels.shape[0], n_classes))
     encoded[np.arange(labels.shape[0]), labels.astype(np.intp)] = 1.0
     return encoded
+
+
+def check_sample_weight(weights: Any, n_samples: int, dtype: np.dtype) -> np.ndarray | None:
+    """Per-sample weights as a 1-D array, or None when none were given.
+
+    They are rescaled to average 1, so that weighting changes the balance between samples
+    and not the effective learning rate.
+    """
+    if weights is None:
+        return None
+    weights = as_float_array("sample_weight", weights, dtype)
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight has shape {weights.shape}: expected one weight per sample, "
+            f"shape ({n_samples},)"
+        )
+    if (weights < 0).any() or weights.sum() <= 0:
+        raise ValueError("sample_weight must be non-negative with a positive sum")
+    return weights * (n_samples / weights.sum())

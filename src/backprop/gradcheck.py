@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop._validation import check_sample_weight
 from backprop.network import Network
 
 #: Step of the finite differences: large enough that rounding in E stays far below the
@@ -24,18 +25,23 @@ FLOOR = 1e-6
 
 
 def numerical_gradient(
-    net: Network, X: np.ndarray, Y: np.ndarray, param: np.ndarray, index: tuple[int, ...]
+    net: Network,
+    X: np.ndarray,
+    Y: np.ndarray,
+    param: np.ndarray,
+    index: tuple[int, ...],
+    weights: np.ndarray | None = None,
 ) -> tuple[float, bool]:
     """dE/dparam[index] by the central five-point stencil, and whether it can be trusted.
 
     It cannot where a nudge carries some ReLU's net input across 0, where E has a kink.
     """
     original = param[index]
-    _, kinks = _loss_and_kinks(net, X, Y)
+    _, kinks = _loss_and_kinks(net, X, Y, weights)
     losses, smooth = [], True
     for k in (-2, -1, 1, 2):
         param[index] = original + k * STEP
-        loss, nudged_kinks = _loss_and_kinks(net, X, Y)
+        loss, nudged_kinks = _loss_and_kinks(net, X, Y, weights)
         losses.append(loss)
         smooth = smooth and all(
             np.array_equal(a, b) for a, b in zip(kinks, nudged_kinks, strict=True)
@@ -45,7 +51,7 @@ def numerical_gradient(
     return (e_2 - 8 * e_1 + 8 * e1 - e2) / (12 * STEP), smooth
 
 
-def gradcheck(net: Network, X: Any, Y: Any) -> float:
+def gradcheck(net: Network, X: Any, Y: Any, sample_weight: Any = None) -> float:
     """The largest relative error between backprop's gradients and finite differences.
 
     For each weight and bias the relative error is ``|b - f| / max(|b|, |f|, FLOOR * |E|)``,
@@ -56,12 +62,13 @@ def gradcheck(net: Network, X: Any, Y: Any) -> float:
     """
     net = net.copy("float64")
     X, Y = net.check_data(X, Y)
-    loss, grads, _ = net.loss_and_gradients(X, Y)
+    weights = check_sample_weight(sample_weight, len(X), net.dtype)
+    loss, grads, _ = net.loss_and_gradients(X, Y, weights)
     floor = FLOOR * max(abs(loss), 1.0)
     worst = 0.0
     for param, grad in zip(net.parameters, (g for layer in grads for g in layer), strict=True):
         for index in np.ndindex(param.shape):
-            numeric, smooth = numerical_gradient(net, X, Y, param, index)
+            numeric, smooth = numerical_gradient(net, X, Y, param, index, weights)
             if smooth:
                 analytic = grad[index]
                 scale = max(abs(analytic), abs(numeric), floor)
@@ -69,10 +76,12 @@ def gradcheck(net: Network, X: Any, Y: Any) -> float:
     return worst
 
 
-def _loss_and_kinks(net: Network, X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+def _loss_and_kinks(
+    net: Network, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None
+) -> tuple[float, list[np.ndarray]]:
     """The mean loss, and which side of 0 each net input of a layer with kinks is on."""
     net_inputs, outputs = net.forward(X)
-    loss = net.batch_loss(Y, net_inputs, outputs)
+    loss = net.batch_loss(Y, net_inputs, outputs, weights)
     kinks = [
         z > 0
         for z, layer in zip(net_inputs, net.layers, strict=True)

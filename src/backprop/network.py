@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop import metrics
-from backprop._validation import check_choice, check_sizes, check_X, check_Y
+from backprop._validation import (
+    check_choice,
+    check_sample_weight,
+    check_sizes,
+    check_X,
+    check_Y,
+)
 from backprop.activations import ACTIVATIONS, Activation, get_activation
 from backprop.initializers import get_initializer
 from backprop.layers import Dense
@@ -105,16 +111,24 @@ class Network:
         return net_inputs, outputs
 
     def backward(
-        self, Y: np.ndarray, net_inputs: list[np.ndarray], outputs: list[np.ndarray]
+        self,
+        Y: np.ndarray,
+        net_inputs: list[np.ndarray],
+        outputs: list[np.ndarray],
+        weights: np.ndarray | None = None,
     ) -> list[list[np.ndarray]]:
         """Gradients of the batch's mean loss, from the output layer back to the first.
 
         Returned in layer order as ``[[dW, db], ...]`` (``[dW]`` for a layer without bias).
+        ``weights``, one per sample, weigh each sample's loss in the mean.
         """
         output_layer = self.layers[-1]
         # The mean over the batch is taken once, here, and carried by every delta below.
         delta = self.loss.delta(Y, outputs[-1], net_inputs[-1], output_layer.activation)
-        delta /= len(Y)
+        if weights is None:
+            delta /= len(Y)
+        else:
+            delta *= (weights / len(Y))[:, None]
         grads: list[list[np.ndarray]] = []
         for index in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[index]
@@ -127,21 +141,28 @@ class Network:
         return grads[::-1]
 
     def loss_and_gradients(
-        self, X: np.ndarray, Y: np.ndarray
+        self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None
     ) -> tuple[float, list[list[np.ndarray]], np.ndarray]:
         """The batch's mean loss, its gradients and the network's output, for clean arrays.
 
         No input checks: this is the inner loop of ``fit``; use ``gradients`` from outside.
         """
         net_inputs, outputs = self.forward(X)
-        loss = self.batch_loss(Y, net_inputs, outputs)
-        return loss, self.backward(Y, net_inputs, outputs), outputs[-1]
+        loss = self.batch_loss(Y, net_inputs, outputs, weights)
+        return loss, self.backward(Y, net_inputs, outputs, weights), outputs[-1]
 
     def batch_loss(
-        self, Y: np.ndarray, net_inputs: list[np.ndarray], outputs: list[np.ndarray]
+        self,
+        Y: np.ndarray,
+        net_inputs: list[np.ndarray],
+        outputs: list[np.ndarray],
+        weights: np.ndarray | None = None,
     ) -> float:
-        """The mean over the batch of each sample's loss, from a forward pass's results."""
-        return float(self.loss.per_sample(Y, outputs[-1], net_inputs[-1]).sum()) / len(Y)
+        """The mean over the batch of each sample's (weighted) loss, from a forward pass."""
+        losses = self.loss.per_sample(Y, outputs[-1], net_inputs[-1])
+        if weights is not None:
+            losses *= weights
+        return float(losses.sum()) / len(Y)
 
     # -- the public API -------------------------------------------------------------------------
 
@@ -150,10 +171,16 @@ class Network:
         X = check_X(X, self.sizes[0], self.dtype)
         return np.concatenate([self._output(X[i : i + CHUNK]) for i in range(0, len(X), CHUNK)])
 
-    def gradients(self, X: Any, Y: Any) -> list[tuple[np.ndarray, np.ndarray | None]]:
-        """dE/dW and dE/db for each layer, E being the mean loss over the batch (X, Y)."""
+    def gradients(
+        self, X: Any, Y: Any, sample_weight: Any = None
+    ) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """dE/dW and dE/db for each layer, E being the mean loss over the batch (X, Y).
+
+        With ``sample_weight``, E is the mean of the samples' losses times their weights.
+        """
         X, Y = self.check_data(X, Y)
-        _, grads, _ = self.loss_and_gradients(X, Y)
+        weights = check_sample_weight(sample_weight, len(X), self.dtype)
+        _, grads, _ = self.loss_and_gradients(X, Y, weights)
         return [(g[0], g[1] if len(g) > 1 else None) for g in grads]
 
     def train_step(self, X: Any, Y: Any, lr: float) -> float:
@@ -197,6 +224,7 @@ class Network:
         validation_data: tuple[Any, Any] | None = None,
         weight_decay: float = 0.0,
         callbacks: Sequence[Callback] = (),
+        sample_weight: Any = None,
     ) -> History:
         """Train by gradient descent; see :func:`backprop.training.fit`."""
         from backprop.training import fit
@@ -213,6 +241,7 @@ class Network:
             validation_data=validation_data,
             weight_decay=weight_decay,
             callbacks=callbacks,
+            sample_weight=sample_weight,
         )
 
     # -- helpers ----------------------------------------------------------------------------------

@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop import metrics
-from backprop._validation import check_non_negative_float, check_positive_int
+from backprop._validation import (
+    check_non_negative_float,
+    check_positive_int,
+    check_sample_weight,
+)
 from backprop.optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
@@ -127,6 +131,7 @@ def fit(
     validation_data: tuple[Any, Any] | None = None,
     weight_decay: float = 0.0,
     callbacks: Sequence[Callback] = (),
+    sample_weight: Any = None,
 ) -> History:
     """Train ``net`` on (X, Y) by gradient descent and return the History of each epoch.
 
@@ -146,8 +151,11 @@ def fit(
     weight_decay : float
         L2 penalty on the weights (not the biases): each step descends dE/dW + weight_decay * W.
     callbacks : list of Callback
+    sample_weight : array of shape (n_samples,), optional
+        Weights of the samples' losses (rescaled to average 1).
     """
     X, Y = net.check_data(X, Y)
+    weights = check_sample_weight(sample_weight, len(X), net.dtype)
     epochs = check_positive_int("epochs", epochs)
     n = len(X)
     batch = n if batch_size is None else min(check_positive_int("batch_size", batch_size), n)
@@ -173,12 +181,10 @@ def fit(
         order = net.rng.permutation(n) if shuffle and batch < n else None
         total_loss = correct = 0.0
         for start in range(0, n, batch):
-            if order is None:
-                x, y = X[start : start + batch], Y[start : start + batch]
-            else:
-                rows = order[start : start + batch]
-                x, y = X[rows], Y[rows]
-            loss, grads, output = net.loss_and_gradients(x, y)
+            rows = slice(start, start + batch) if order is None else order[start : start + batch]
+            x, y = X[rows], Y[rows]
+            w = None if weights is None else weights[rows]
+            loss, grads, output = net.loss_and_gradients(x, y, w)
             if not math.isfinite(loss):
                 _diverged(net, params, start_of_epoch, epoch, loss, opt, history)
             if weight_decay:
