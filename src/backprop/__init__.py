@@ -8,6 +8,7 @@
 from backprop.activations import ACTIVATIONS, Activation
 from backprop.gradcheck import gradcheck
 from backprop.initializers import INITIALIZERS
+from backprop.io import ModelFileError, SavedModel, load, load_model, save
 from backprop.layers import Dense
 from backprop.losses import LOSSES, Loss
 from backprop.network import Network
@@ -29,9 +30,14 @@ __all__ = [
     "EarlyStopping",
     "History",
     "Loss",
+    "ModelFileError",
     "Momentum",
     "Network",
     "Optimizer",
+    "SavedModel",
     "__version__",
     "gradcheck",
+    "load",
+    "load_model",
+    "save",
 ]

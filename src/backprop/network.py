@@ -10,7 +10,9 @@ over the batch; a bias's is the neuron's delta.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -98,6 +100,8 @@ class Network:
         ]
         #: Set to True by a callback to end ``fit`` after the current epoch.
         self.stop_training = False
+        #: The optimizer of the last ``fit``; pass it to the next one to keep its state.
+        self.optimizer: Optimizer | None = None
 
     # -- the two passes -------------------------------------------------------------------------
 
@@ -225,6 +229,8 @@ class Network:
         weight_decay: float = 0.0,
         callbacks: Sequence[Callback] = (),
         sample_weight: Any = None,
+        verbose: int = 0,
+        initial_epoch: int = 0,
     ) -> History:
         """Train by gradient descent; see :func:`backprop.training.fit`."""
         from backprop.training import fit
@@ -242,7 +248,20 @@ class Network:
             weight_decay=weight_decay,
             callbacks=callbacks,
             sample_weight=sample_weight,
+            verbose=verbose,
+            initial_epoch=initial_epoch,
         )
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        metadata: dict[str, Any] | None = None,
+        arrays: dict[str, np.ndarray] | None = None,
+    ) -> Path:
+        """Write the network to a model file; see :func:`backprop.io.save`."""
+        from backprop.io import save
+
+        return save(self, path, metadata, arrays)
 
     # -- helpers ----------------------------------------------------------------------------------
 

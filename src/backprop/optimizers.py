@@ -30,6 +30,20 @@ class Optimizer:
         """Zeroed buffers, one per parameter."""
         return [np.zeros_like(p) for p in params]
 
+    def get_state(self) -> dict[str, Any]:
+        """A copy of everything that defines the next step: settings, step count, buffers."""
+        return {
+            k: [b.copy() for b in v] if isinstance(v, list) else v for k, v in vars(self).items()
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from a ``get_state()`` (of an optimizer of the same kind)."""
+        unknown = set(state) - set(vars(self))
+        if unknown:
+            raise ValueError(f"optimizer state has unknown entries {sorted(unknown)} for {self!r}")
+        for key, value in state.items():
+            setattr(self, key, [b.copy() for b in value] if isinstance(value, list) else value)
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({settings})"

@@ -41,6 +41,8 @@ class History:
     def __init__(self) -> None:
         self.epoch: list[int] = []
         self.history: dict[str, list[float]] = {}
+        #: True when Ctrl-C ended training early.
+        self.interrupted = False
 
     def record(self, epoch: int, logs: dict[str, float]) -> None:
         self.epoch.append(epoch)
@@ -62,6 +64,9 @@ class Callback:
 
     def on_train_begin(self) -> None:
         """Before the first epoch."""
+
+    def on_batch_end(self, seen: int, n_samples: int) -> None:
+        """After each step, with the number of samples seen so far in this epoch."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         """After each epoch, with that epoch's metrics (``loss``, ``val_loss``, ...)."""
@@ -132,6 +137,8 @@ def fit(
     weight_decay: float = 0.0,
     callbacks: Sequence[Callback] = (),
     sample_weight: Any = None,
+    verbose: int = 0,
+    initial_epoch: int = 0,
 ) -> History:
     """Train ``net`` on (X, Y) by gradient descent and return the History of each epoch.
 
@@ -153,10 +160,23 @@ def fit(
     callbacks : list of Callback
     sample_weight : array of shape (n_samples,), optional
         Weights of the samples' losses (rescaled to average 1).
+    verbose : int
+        1 shows a progress bar with the epoch, the live loss and accuracy, and the time left.
+    initial_epoch : int
+        The epoch to start from when resuming: training runs epochs ``initial_epoch`` to
+        ``epochs - 1``.
+
+    Ctrl-C ends training cleanly at the last completed epoch (``history.interrupted`` is
+    True), with the network, optimizer and generator as they were then.
     """
     X, Y = net.check_data(X, Y)
     weights = check_sample_weight(sample_weight, len(X), net.dtype)
     epochs = check_positive_int("epochs", epochs)
+    if not (isinstance(initial_epoch, int) and 0 <= initial_epoch < epochs):
+        raise ValueError(
+            f"initial_epoch must be an integer from 0 to epochs - 1 = {epochs - 1}, "
+            f"got {initial_epoch!r}"
+        )
     n = len(X)
     batch = n if batch_size is None else min(check_positive_int("batch_size", batch_size), n)
     weight_decay = check_non_negative_float("weight_decay", weight_decay)
@@ -169,62 +189,85 @@ def fit(
         validation_data = net.check_data(*validation_data)
     kind = metrics.target_kind(Y)
     params = net.parameters
+    net.optimizer = opt
+    callbacks = list(callbacks)
+    if verbose:
+        from backprop.progress import ProgressBar
+
+        callbacks.append(ProgressBar(epochs, initial_epoch))
 
     history = History()
     net.stop_training = False
     for callback in callbacks:
         callback.network = net
         callback.on_train_begin()
+    try:
+        for epoch in range(initial_epoch, epochs):
+            start_of_epoch = _Snapshot(net, opt)
+            order = net.rng.permutation(n) if shuffle and batch < n else None
+            total_loss = correct = 0.0
+            for start in range(0, n, batch):
+                rows = (
+                    slice(start, start + batch) if order is None else order[start : start + batch]
+                )
+                x, y = X[rows], Y[rows]
+                w = None if weights is None else weights[rows]
+                loss, grads, output = net.loss_and_gradients(x, y, w)
+                if not math.isfinite(loss):
+                    _diverged(start_of_epoch, epoch, loss, opt, history)
+                if weight_decay:
+                    for layer, layer_grads in zip(net.layers, grads, strict=True):
+                        layer_grads[0] += weight_decay * layer.weights
+                opt.step(params, [g for layer_grads in grads for g in layer_grads])
+                total_loss += loss * len(x)
+                if kind is not None:
+                    correct += metrics.count_correct(y, output, kind)
+                for callback in callbacks:
+                    callback.on_batch_end(start + len(x), n)
+            if not all(np.isfinite(p).all() for p in params):
+                _diverged(start_of_epoch, epoch, math.inf, opt, history)
 
-    for epoch in range(epochs):
-        start_of_epoch = [p.copy() for p in params]
-        order = net.rng.permutation(n) if shuffle and batch < n else None
-        total_loss = correct = 0.0
-        for start in range(0, n, batch):
-            rows = slice(start, start + batch) if order is None else order[start : start + batch]
-            x, y = X[rows], Y[rows]
-            w = None if weights is None else weights[rows]
-            loss, grads, output = net.loss_and_gradients(x, y, w)
-            if not math.isfinite(loss):
-                _diverged(net, params, start_of_epoch, epoch, loss, opt, history)
-            if weight_decay:
-                for layer, layer_grads in zip(net.layers, grads, strict=True):
-                    layer_grads[0] += weight_decay * layer.weights
-            opt.step(params, [g for layer_grads in grads for g in layer_grads])
-            total_loss += loss * len(x)
+            logs = {"loss": total_loss / n}
             if kind is not None:
-                correct += metrics.count_correct(y, output, kind)
-        if not all(np.isfinite(p).all() for p in params):
-            _diverged(net, params, start_of_epoch, epoch, math.inf, opt, history)
-
-        logs = {"loss": total_loss / n}
-        if kind is not None:
-            logs["accuracy"] = correct / n
-        if validation_data is not None:
-            logs.update({f"val_{k}": v for k, v in net.evaluate_checked(*validation_data).items()})
-        history.record(epoch, logs)
-        for callback in callbacks:
-            callback.on_epoch_end(epoch, logs)
-        if net.stop_training:
-            break
-
+                logs["accuracy"] = correct / n
+            if validation_data is not None:
+                val = net.evaluate_checked(*validation_data)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            history.record(epoch, logs)
+            for callback in callbacks:
+                callback.on_epoch_end(epoch, logs)
+            if net.stop_training:
+                break
+    except KeyboardInterrupt:
+        # Back to the last epoch boundary: the state a checkpoint can resume bit for bit.
+        start_of_epoch.restore()
+        history.interrupted = True
     for callback in callbacks:
         callback.on_train_end()
     return history
 
 
+class _Snapshot:
+    """Weights, optimizer state and random generator state, to go back to."""
+
+    def __init__(self, net: Network, opt: Optimizer) -> None:
+        self.net, self.opt = net, opt
+        self.params = [p.copy() for p in net.parameters]
+        self.opt_state = opt.get_state()
+        self.rng_state = net.rng.bit_generator.state
+
+    def restore(self) -> None:
+        for p, saved in zip(self.net.parameters, self.params, strict=True):
+            p[...] = saved
+        self.opt.set_state(self.opt_state)
+        self.net.rng.bit_generator.state = self.rng_state
+
+
 def _diverged(
-    net: Network,
-    params: list[np.ndarray],
-    saved: list[np.ndarray],
-    epoch: int,
-    loss: float,
-    opt: Optimizer,
-    history: History,
+    start_of_epoch: _Snapshot, epoch: int, loss: float, opt: Optimizer, history: History
 ) -> None:
-    """Put back the weights of the start of ``epoch`` and raise DivergenceError."""
-    for p, good in zip(params, saved, strict=True):
-        p[...] = good
+    """Go back to the start of ``epoch`` and raise DivergenceError."""
+    start_of_epoch.restore()
     raise DivergenceError(
         f"training diverged at epoch {epoch + 1}: the loss became {loss} with lr={opt.lr}. "
         f"The network keeps its weights from the start of epoch {epoch + 1}; "

@@ -1,0 +1,17 @@
+"""``backprop datasets``: what DATASET can be."""
+
+from __future__ import annotations
+
+import click
+
+from backprop import datasets as data
+
+
+@click.command()
+def datasets() -> None:
+    """List the built-in data sets (a path to a CSV file works too)."""
+    names = data.available()
+    width = max(map(len, names))
+    for name, description in names.items():
+        click.echo(f"{name:<{width}}  {description}")
+    click.echo(f"{'FILE.csv':<{width}}  your own data: the last column (or --target) is the target")
