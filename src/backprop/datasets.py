@@ -655,6 +655,44 @@ def load_csv(
     )
 
 
+def read_features(path: str | os.PathLike[str], feature_names: Sequence[str]) -> np.ndarray:
+    """Rows of features to predict on, from a CSV file with or without a header.
+
+    A header, when present, may list the columns in any order (they are matched by name) and
+    may include the target column, which is ignored; without one the columns must be the
+    features in training order.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file '{path}' does not exist")
+    rows = _read_csv_rows(path)
+    if not rows:
+        raise ValueError(f"CSV file '{path}' has no data rows: it is empty")
+    _check_rectangular(path, rows)
+    header = _looks_like_header(rows[0][1], rows[1][1] if len(rows) > 1 else None)
+    names = rows[0][1] if header else None
+    body = rows[1:] if header else rows
+    if not body:
+        raise ValueError(f"CSV file '{path}' has no data rows, only the header {names}")
+    if names is not None:
+        missing = [name for name in feature_names if name not in names]
+        if missing:
+            raise ValueError(
+                f"CSV file '{path}' lacks the feature columns {missing} the model was trained "
+                f"on (its columns: {names})"
+            )
+        cols = [names.index(name) for name in feature_names]
+    else:
+        n = len(rows[0][1])
+        if n != len(feature_names):
+            raise ValueError(
+                f"CSV file '{path}' has {n} columns but the model expects {len(feature_names)} "
+                f"features ({', '.join(feature_names[:8])}{', ...' if n > 8 else ''})"
+            )
+        cols = list(range(n))
+    return _parse_features(path, body, cols, names)
+
+
 def _read_csv_rows(path: Path) -> list[Row]:
     """All non-blank rows with their line numbers; fields are stripped of surrounding spaces."""
     rows: list[Row] = []

@@ -49,6 +49,17 @@ class History:
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
 
+    def forget(self, epoch: int) -> None:
+        """Drop what was recorded for ``epoch`` and after (its weights were rolled back)."""
+        keep = sum(e < epoch for e in self.epoch)
+        self.epoch = self.epoch[:keep]
+        self.history = {k: v[:keep] for k, v in self.history.items()}
+
+    def extend(self, later: History) -> None:
+        """Append the epochs of a run that continued this one."""
+        for i, epoch in enumerate(later.epoch):
+            self.record(epoch, {k: v[i] for k, v in later.history.items()})
+
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 
@@ -201,6 +212,7 @@ def fit(
     for callback in callbacks:
         callback.network = net
         callback.on_train_begin()
+    epoch, start_of_epoch = initial_epoch, _Snapshot(net, opt)
     try:
         for epoch in range(initial_epoch, epochs):
             start_of_epoch = _Snapshot(net, opt)
@@ -241,6 +253,7 @@ def fit(
     except KeyboardInterrupt:
         # Back to the last epoch boundary: the state a checkpoint can resume bit for bit.
         start_of_epoch.restore()
+        history.forget(epoch)
         history.interrupted = True
     for callback in callbacks:
         callback.on_train_end()

@@ -13,6 +13,10 @@ import click
 
 from backprop import __version__
 from backprop.cli.datasets import datasets
+from backprop.cli.evaluate import evaluate
+from backprop.cli.plot import plot
+from backprop.cli.predict import predict
+from backprop.cli.train import train
 
 #: Exit code for a usage or input error, as argparse and click use it.
 USAGE_ERROR = 2
@@ -24,7 +28,8 @@ def cli() -> None:
     """Train feedforward neural networks with backpropagation, and see every number."""
 
 
-cli.add_command(datasets)
+for command in (train, evaluate, predict, plot, datasets):
+    cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,36 @@
+"""``backprop evaluate MODEL DATASET``: a saved model's scores on a data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from backprop import experiment
+
+
+@click.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("dataset")
+@click.option(
+    "--split",
+    "part",
+    type=click.Choice(experiment.SPLITS),
+    default="auto",
+    show_default=True,
+    help="Which part to score; auto: the test part of the model's own data set, else all.",
+)
+@click.option("--target", help="CSV: the target column, by name or index.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Where to find MNIST's files.")
+def evaluate(
+    model: Path, dataset: str, part: str, target: str | None, data_dir: str | None
+) -> None:
+    """Score the model file MODEL on DATASET: accuracy and report, or MSE and R2."""
+    trained = experiment.Model.load(model)
+    X, y, described = experiment.evaluation_data(
+        trained, dataset, part, data_dir=data_dir, target=target
+    )
+    report = trained.report(X, y)
+    click.echo(f"{model} on {described}")
+    click.echo("  ".join(f"{k} {v:.4f}" for k, v in report.scores.items()))
+    click.echo(report.text)

@@ -1,0 +1,19 @@
+"""``backprop plot RUN_DIR``: draw a run folder's plots again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from backprop import experiment
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def plot(run_dir: Path) -> None:
+    """Redraw the plots of the run folder RUN_DIR (history, confusion matrix, boundary)."""
+    if not (run_dir / "model.npz").is_file():
+        raise FileNotFoundError(f"{run_dir} is not a run folder: it has no model.npz")
+    for path in experiment.redraw(run_dir):
+        click.echo(str(path))

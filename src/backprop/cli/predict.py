@@ -1,0 +1,53 @@
+"""``backprop predict MODEL INPUT``: predictions for a CSV file or one comma-separated row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from backprop import experiment
+from backprop.datasets import read_features
+
+
+@click.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("input_", metavar="INPUT")
+@click.option("--proba", is_flag=True, help="Classification: print each class's probability.")
+def predict(model: Path, input_: str, proba: bool) -> None:
+    """Predict with the model file MODEL for INPUT: a CSV file, or a row such as 0.5,1.2.
+
+    Prints one line per sample: the class label, or with --proba the probability of every
+    class, or the predicted value(s) for regression.
+    """
+    trained = experiment.Model.load(model)
+    X = _read_input(input_, trained.feature_names)
+    if proba:
+        if trained.task != "classification":
+            raise click.UsageError("--proba needs a classification model; this one does regression")
+        click.echo(",".join(str(c) for c in trained.classes or []))
+        for row in trained.predict_proba(X):
+            click.echo(",".join(f"{p:.6f}" for p in row))
+        return
+    for value in trained.predict(X):
+        click.echo(",".join(f"{v:.6g}" for v in value) if np.ndim(value) else str(value))
+
+
+def _read_input(text: str, feature_names: list[str]) -> np.ndarray:
+    """A CSV file's rows, or the single row written on the command line."""
+    if Path(text).is_file() or text.lower().endswith(".csv"):
+        return read_features(text, feature_names)
+    fields = [field.strip() for field in text.split(",")]
+    try:
+        row = np.array([float(field) for field in fields])
+    except ValueError:
+        raise ValueError(
+            f"INPUT {text!r} is neither a CSV file nor a row of numbers such as 0.5,1.2"
+        ) from None
+    if len(row) != len(feature_names) or not np.isfinite(row).all():
+        raise ValueError(
+            f"INPUT {text!r} has {len(row)} values: the model expects {len(feature_names)} "
+            "finite numbers, one per feature"
+        )
+    return row.reshape(1, -1)

@@ -1,0 +1,70 @@
+"""Reports on a trained model: per-class precision, recall and F1, or MSE and R2.
+
+scikit-learn computes the metrics; this module decides which ones a task needs and lays them
+out as text for the terminal and for ``report.txt``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import classification_report, confusion_matrix, mean_squared_error, r2_score
+
+from backprop.training import History
+
+
+@dataclass
+class Report:
+    """The scores of a model on one data set, and their text."""
+
+    scores: dict[str, float]
+    text: str
+    confusion: np.ndarray | None = field(default=None, repr=False)
+
+
+def classification(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[object]) -> Report:
+    """Accuracy, per-class precision/recall/F1 and the confusion matrix for class indices."""
+    labels = list(range(len(classes)))
+    names = [str(c) for c in classes]
+    text = classification_report(
+        y_true, y_pred, labels=labels, target_names=names, digits=4, zero_division=0
+    )
+    accuracy = float(np.mean(y_true == y_pred))
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    return Report({"accuracy": accuracy}, str(text), matrix)
+
+
+def regression(y_true: np.ndarray, y_pred: np.ndarray) -> Report:
+    """Mean squared error and the coefficient of determination R2."""
+    y_true = y_true.reshape(len(y_true), -1)
+    y_pred = y_pred.reshape(len(y_pred), -1)
+    mse = float(mean_squared_error(y_true, y_pred))
+    r2 = float(r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan")
+    return Report({"mse": mse, "r2": r2}, f"MSE  {mse:.6g}\nR2   {r2:.6g}\n")
+
+
+def write_history(history: History, path: str | os.PathLike[str]) -> Path:
+    """One row per epoch (counted from 1) with every recorded metric."""
+    path = Path(path)
+    keys = list(history.history)
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["epoch", *keys])
+        for i, epoch in enumerate(history.epoch):
+            writer.writerow([epoch + 1, *(repr(history.history[k][i]) for k in keys)])
+    return path
+
+
+def read_history(path: str | os.PathLike[str]) -> History:
+    """The History that :func:`write_history` wrote."""
+    history = History()
+    with Path(path).open(newline="") as file:
+        for row in csv.DictReader(file):
+            epoch = int(row.pop("epoch")) - 1
+            history.record(epoch, {k: float(v) for k, v in row.items()})
+    return history
