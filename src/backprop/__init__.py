@@ -8,7 +8,16 @@
 from backprop.activations import ACTIVATIONS, Activation
 from backprop.gradcheck import gradcheck
 from backprop.initializers import INITIALIZERS
-from backprop.io import ModelFileError, SavedModel, load, load_model, save
+from backprop.io import (
+    Checkpoint,
+    ModelFileError,
+    SavedModel,
+    load,
+    load_checkpoint,
+    load_model,
+    save,
+    save_checkpoint,
+)
 from backprop.layers import Dense
 from backprop.losses import LOSSES, Loss
 from backprop.network import Network
@@ -25,6 +34,7 @@ __all__ = [
     "Activation",
     "Adam",
     "Callback",
+    "Checkpoint",
     "Dense",
     "DivergenceError",
     "EarlyStopping",
@@ -38,6 +48,8 @@ __all__ = [
     "__version__",
     "gradcheck",
     "load",
+    "load_checkpoint",
     "load_model",
     "save",
+    "save_checkpoint",
 ]
