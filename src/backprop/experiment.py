@@ -58,8 +58,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "or": _TOY,
     "digits": {
         "hidden": [32, 16],
-        "activation": "relu",
-        "init": "he",
+        "activation": "tanh",
+        "init": "xavier",
         "optimizer": "adam",
         "lr": 0.002,
         "epochs": 80,

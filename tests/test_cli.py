@@ -1,0 +1,290 @@
+"""The command line, run through the installed console script as a user runs it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop import datasets, experiment
+from backprop.cli import main
+
+BACKPROP = Path(sys.executable).with_name("backprop")
+MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The console script with ``args``; plots are drawn without a display."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "COLUMNS": "120"}
+    return subprocess.run(
+        [str(BACKPROP), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+def assert_usage_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    """Exit code 2, one line on stderr naming the problem, no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+@pytest.fixture(scope="module")
+def moons_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small finished run that several tests read."""
+    out = tmp_path_factory.mktemp("runs") / "moons"
+    result = run("train", "moons", "--epochs", "40", "--out", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> Path:
+    """Two well-separated classes with string labels."""
+    rng = np.random.default_rng(0)
+    rows = ["length,width,species"]
+    for label, centre in (("setosa", 0.0), ("virginica", 3.0)):
+        for x1, x2 in rng.normal(centre, 0.5, (40, 2)):
+            rows.append(f"{x1:.3f},{x2:.3f},{label}")
+    path = tmp_path / "flowers.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+# -- normal paths ------------------------------------------------------------------------------
+
+
+def test_datasets_lists_every_builtin() -> None:
+    result = run("datasets")
+    assert result.returncode == 0
+    for name in ("xor", "and", "or", "digits", "moons", "circles", "spiral", "blobs", "mnist"):
+        assert name in result.stdout
+
+
+def test_train_leaves_a_complete_run_folder(moons_run: Path) -> None:
+    names = {p.name for p in moons_run.iterdir()}
+    assert {"model.npz", "checkpoint.npz", "history.csv", "report.txt"} <= names
+    assert {"history.png", "confusion_matrix.png", "decision_boundary.png"} <= names
+    history = (moons_run / "history.csv").read_text().splitlines()
+    assert history[0] == "epoch,loss,accuracy" and len(history) == 41
+    report = (moons_run / "report.txt").read_text()
+    assert "precision" in report and "recall" in report and "f1-score" in report
+
+
+def test_train_shows_summary_and_report(tmp_path: Path) -> None:
+    result = run("train", "xor", "--epochs", "3000", "--out", tmp_path / "xor")
+    assert result.returncode == 0, result.stderr
+    assert "backprop train" in result.stdout  # the summary table
+    assert "precision" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("training accuracy")
+
+
+def test_digits_demo_reaches_97_percent(tmp_path: Path) -> None:
+    assert main(["train", "digits", "--out", str(tmp_path / "d"), "--quiet"]) == 0
+    model = experiment.Model.load(tmp_path / "d" / "model.npz")
+    assert model.network.sizes == [64, 32, 16, 10]
+    X, y, _ = experiment.evaluation_data(model, "digits")
+    assert len(X) == 450
+    assert model.report(X, y).scores["accuracy"] >= 0.97
+
+
+def test_evaluate_scores_the_test_part(moons_run: Path) -> None:
+    result = run("evaluate", moons_run / "model.npz", "moons")
+    assert result.returncode == 0, result.stderr
+    assert "test, 125 samples" in result.stdout
+    accuracy = float(result.stdout.splitlines()[1].split()[1])
+    assert accuracy >= 0.9
+
+
+def test_predict_a_row_and_probabilities(moons_run: Path) -> None:
+    label = run("predict", moons_run / "model.npz", "1.0,-0.5")
+    assert label.returncode == 0 and label.stdout.strip() in {"0", "1"}
+    proba = run("predict", moons_run / "model.npz", "1.0,-0.5", "--proba")
+    header, row = proba.stdout.strip().splitlines()
+    assert header == "0,1"
+    p = [float(v) for v in row.split(",")]
+    assert sum(p) == pytest.approx(1.0) and str(int(np.argmax(p))) == label.stdout.strip()
+
+
+def test_plot_redraws(moons_run: Path) -> None:
+    (moons_run / "history.png").unlink()
+    result = run("plot", moons_run)
+    assert result.returncode == 0, result.stderr
+    assert (moons_run / "history.png").stat().st_size > 1000
+
+
+def test_csv_with_string_labels_round_trip(tmp_path: Path, csv_file: Path) -> None:
+    out = tmp_path / "run"
+    assert run("train", csv_file, "--epochs", "30", "--out", out, "-q").returncode == 0
+    model = bp.load_model(out / "model.npz")
+    assert model.metadata["classes"] == ["setosa", "virginica"]
+    assert "scaler.mean" in model.arrays  # scaling fitted on the training part, stored
+    new = tmp_path / "new.csv"
+    new.write_text("width,length\n0.1,0.0\n3.2,2.9\n")  # columns matched by name
+    result = run("predict", out / "model.npz", new)
+    assert result.stdout.split() == ["setosa", "virginica"]
+    result = run("evaluate", out / "model.npz", csv_file, "--split", "all")
+    assert result.returncode == 0 and "accuracy 1.0000" in result.stdout
+
+
+def test_csv_regression_reports_mse_and_r2(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (200, 2))
+    y = x[:, 0] * 2 - x[:, 1] + 0.3
+    path = tmp_path / "line.csv"
+    np.savetxt(path, np.column_stack([x, y]), delimiter=",", header="a,b,t", comments="")
+    result = run("train", path, "--epochs", "100", "--out", tmp_path / "r")
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("test mse") and float(last.split()[4]) > 0.95  # R2
+
+
+def test_mnist_one_epoch_reaches_90_percent(tmp_path: Path) -> None:
+    if not MNIST.is_dir():
+        pytest.skip(f"the MNIST files are not at {MNIST}")
+    args = ["train", "mnist", "--data-dir", str(MNIST), "--layers", "784,128,10"]
+    assert main([*args, "--epochs", "1", "--out", str(tmp_path / "m"), "-q"]) == 0
+    report = (tmp_path / "m" / "report.txt").read_text()
+    accuracy = float(report.split("test set:")[1].split()[1])
+    assert accuracy >= 0.90
+
+
+# -- checkpoints, Ctrl-C and resume ------------------------------------------------------------
+
+
+def weights(folder: Path, name: str = "checkpoint.npz") -> list[np.ndarray]:
+    return bp.load(folder / name).parameters
+
+
+def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path: Path) -> None:
+    common = ["--optimizer", "adam", "--batch-size", "16", "--checkpoint-every", "5", "-q"]
+    assert run("train", "circles", "--epochs", "20", *common, "--out", tmp_path / "a").returncode == 0
+    assert run("train", "circles", "--epochs", "8", *common, "--out", tmp_path / "b").returncode == 0
+    resumed = run("train", "--resume", tmp_path / "b", "--epochs", "20", "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    for a, b in zip(weights(tmp_path / "a"), weights(tmp_path / "b"), strict=True):
+        np.testing.assert_array_equal(a, b)
+    history = (tmp_path / "b" / "history.csv").read_text()
+    assert history == (tmp_path / "a" / "history.csv").read_text()
+
+
+def test_ctrl_c_keeps_last_model_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["train", "blobs", "--epochs", "12", "--optimizer", "momentum", "-q"]
+    assert main([*args, "--out", str(tmp_path / "full")]) == 0
+
+    steps = {"n": 0}
+    original = bp.Network.loss_and_gradients
+
+    def interrupted(self: bp.Network, *a: object, **k: object) -> object:
+        steps["n"] += 1
+        if steps["n"] == 7 * 12 + 5:  # in the middle of epoch 8 (12 batches of 32 per epoch)
+            raise KeyboardInterrupt
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(bp.Network, "loss_and_gradients", interrupted)
+    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
+    message = capsys.readouterr().err
+    assert "interrupted after epoch 7" in message and "--resume" in message
+    assert len((tmp_path / "cut" / "history.csv").read_text().splitlines()) == 1 + 7
+    monkeypatch.undo()
+
+    assert main(["train", "--resume", str(tmp_path / "cut"), "-q"]) == 0
+    for a, b in zip(weights(tmp_path / "full"), weights(tmp_path / "cut"), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
+    out = tmp_path / "es"
+    args = ["train", "spiral", "--epochs", "400", "--patience", "5", "--lr", "0.05"]
+    assert main([*args, "--out", str(out), "-q"]) == 0
+    history = bp.load_checkpoint(out / "checkpoint.npz").history
+    assert len(history.epoch) < 400
+    best = int(np.argmin(history["val_loss"]))
+    assert len(history.epoch) == best + 1 + 5  # stopped after `patience` epochs without progress
+    saved = experiment.Model.load(out / "model.npz")
+    data = datasets.load("spiral")
+    config = experiment.RunConfig(**saved.info["config"])
+    X_val, y_val = experiment.split(data, config).validation  # type: ignore[misc]
+    val_loss = saved.network.evaluate(X_val, y_val)["loss"]
+    assert val_loss == pytest.approx(history["val_loss"][best], rel=1e-12)
+
+
+# -- mistakes: one line on stderr, exit code 2, nothing lost ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["train", "nosuch"], ["unknown dataset 'nosuch'", "xor"]),
+        (["train", "missing.csv"], ["missing.csv", "does not exist"]),
+        (["train", "xor", "--layers", "64,,10"], ["--layers", "64,,10"]),
+        (["train", "xor", "--layers", "0,5"], ["--layers", "0,5", "positive"]),
+        (["train", "digits", "--layers", "10,5,10"], ["64 features", "first size"]),
+        (["train", "xor", "--lr", "0"], ["lr", "positive"]),
+        (["train", "xor", "--lr", "-0.5"], ["lr", "-0.5"]),
+        (["train", "xor", "--epochs", "0"], ["epochs", "0"]),
+        (["train", "xor", "--batch-size", "zero"], ["--batch-size", "zero"]),
+        (["train", "xor", "--activation", "swish"], ["--activation", "swish"]),
+        (["evaluate", "nope.npz", "xor"], ["nope.npz", "does not exist"]),
+        (["nosuchcommand"], ["nosuchcommand"]),
+    ],
+)
+def test_mistakes_get_one_line(tmp_path: Path, args: list[str], words: list[str]) -> None:
+    assert_usage_error(run(*args, cwd=tmp_path), *words)
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("a,b,y\n1,2,x\n3,4\n", ["line 3", "2 fields", "expected 3"]),
+        ("a,b,y\n1,zz,x\n3,4,y\n", ["line 2", "'zz'", "numeric"]),
+        ("a,b,y\n", ["no data rows"]),
+        ("", ["empty"]),
+        ("a,b,y\n1,2,x\n3,4,x\n", ["two classes"]),
+    ],
+)
+def test_bad_csv_files(tmp_path: Path, content: str, words: list[str]) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert_usage_error(run("train", path, "--out", tmp_path / "out"), *words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_target_column(tmp_path: Path, csv_file: Path) -> None:
+    assert_usage_error(run("train", csv_file, "--target", "colour"), "colour", "species")
+
+
+def test_model_file_that_is_not_one(tmp_path: Path, moons_run: Path) -> None:
+    fake = tmp_path / "fake.npz"
+    fake.write_text("hello")
+    assert_usage_error(run("predict", fake, "1,2"), "not a backprop model file")
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes((moons_run / "model.npz").read_bytes()[:300])
+    assert_usage_error(run("evaluate", truncated, "moons"), "truncated.npz")
+    np.savez(tmp_path / "pickled.npz", header=np.array([{"a": 1}], dtype=object))
+    assert_usage_error(run("predict", tmp_path / "pickled.npz", "1,2"), "pickled.npz")
+
+
+def test_predict_input_of_the_wrong_width(moons_run: Path) -> None:
+    assert_usage_error(run("predict", moons_run / "model.npz", "1,2,3"), "3 values", "expects 2")
+
+
+def test_an_existing_run_is_never_overwritten(moons_run: Path) -> None:
+    before = digest(moons_run)
+    assert_usage_error(run("train", "moons", "--out", moons_run), "already holds", "--resume")
+    assert digest(moons_run) == before
