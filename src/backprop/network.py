@@ -20,6 +20,7 @@ import numpy as np
 from backprop import metrics
 from backprop._validation import (
     check_choice,
+    check_positive_float,
     check_sample_weight,
     check_sizes,
     check_X,
@@ -194,7 +195,9 @@ class Network:
         """
         X, Y = self.check_data(X, Y)
         loss, grads, _ = self.loss_and_gradients(X, Y)
-        SGD(lr=lr).step(self.parameters, [g for layer in grads for g in layer])
+        SGD(lr=check_positive_float("lr", lr)).step(
+            self.parameters, [g for layer in grads for g in layer]
+        )
         return loss
 
     def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
@@ -313,6 +316,10 @@ def _layer_activations(
     """One Activation per weight layer, from the ``activation`` and ``output`` arguments."""
     if isinstance(activation, str):
         names = [activation] * (n_layers - 1) + [output or activation]
+    elif not isinstance(activation, Sequence):
+        raise TypeError(
+            f"activation must be a name such as 'sigmoid' or a list of names, got {activation!r}"
+        )
     else:
         names = list(activation)
         if len(names) == n_layers and output is not None and output != names[-1]:
