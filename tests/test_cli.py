@@ -170,8 +170,12 @@ def weights(folder: Path, name: str = "checkpoint.npz") -> list[np.ndarray]:
 
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path: Path) -> None:
     common = ["--optimizer", "adam", "--batch-size", "16", "--checkpoint-every", "5", "-q"]
-    assert run("train", "circles", "--epochs", "20", *common, "--out", tmp_path / "a").returncode == 0
-    assert run("train", "circles", "--epochs", "8", *common, "--out", tmp_path / "b").returncode == 0
+    assert (
+        run("train", "circles", "--epochs", "20", *common, "--out", tmp_path / "a").returncode == 0
+    )
+    assert (
+        run("train", "circles", "--epochs", "8", *common, "--out", tmp_path / "b").returncode == 0
+    )
     resumed = run("train", "--resume", tmp_path / "b", "--epochs", "20", "-q")
     assert resumed.returncode == 0, resumed.stderr
     for a, b in zip(weights(tmp_path / "a"), weights(tmp_path / "b"), strict=True):
@@ -288,3 +292,15 @@ def test_an_existing_run_is_never_overwritten(moons_run: Path) -> None:
     before = digest(moons_run)
     assert_usage_error(run("train", "moons", "--out", moons_run), "already holds", "--resume")
     assert digest(moons_run) == before
+
+
+def test_resume_with_early_stopping_matches_the_uninterrupted_run(tmp_path: Path) -> None:
+    args = ["train", "moons", "--patience", "3", "--lr", "0.05", "-q"]
+    assert main([*args, "--epochs", "300", "--out", str(tmp_path / "a")]) == 0
+    stopped_at = len(bp.load_checkpoint(tmp_path / "a" / "checkpoint.npz").history.epoch)
+    assert 6 < stopped_at < 300
+    assert main([*args, "--epochs", "6", "--out", str(tmp_path / "b")]) == 0
+    assert main(["train", "--resume", str(tmp_path / "b"), "--epochs", "300", "-q"]) == 0
+    for name in ("checkpoint.npz", "model.npz"):
+        for a, b in zip(weights(tmp_path / "a", name), weights(tmp_path / "b", name), strict=True):
+            np.testing.assert_array_equal(a, b)

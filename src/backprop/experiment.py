@@ -213,10 +213,22 @@ class Model:
     def save(self, path: str | os.PathLike[str]) -> Path:
         return io.save(self.network, path, self._metadata(), self._arrays())
 
-    def save_checkpoint(self, path: str | os.PathLike[str], history: History) -> Path:
+    def save_checkpoint(
+        self,
+        path: str | os.PathLike[str],
+        history: History,
+        metadata: dict[str, Any] | None = None,
+        arrays: dict[str, np.ndarray] | None = None,
+    ) -> Path:
+        """The model with its training state (see :func:`backprop.io.save_checkpoint`)."""
         assert self.network.optimizer is not None
         return io.save_checkpoint(
-            path, self.network, self.network.optimizer, history, self._metadata(), self._arrays()
+            path,
+            self.network,
+            self.network.optimizer,
+            history,
+            {**self._metadata(), **(metadata or {})},
+            {**self._arrays(), **(arrays or {})},
         )
 
     @classmethod
@@ -355,18 +367,41 @@ class RunResult:
 class _Checkpointer(Callback):
     """Saves ``checkpoint.npz`` every ``every`` epochs and when training ends."""
 
-    def __init__(self, model: Model, path: Path, every: int | None, history: History) -> None:
-        self.model, self.path, self.every = model, path, every
+    def __init__(
+        self,
+        model: Model,
+        path: Path,
+        every: int | None,
+        history: History,
+        stopper: EarlyStopping | None,
+    ) -> None:
+        self.model, self.path, self.every, self.stopper = model, path, every, stopper
         self.history = history  # the whole run's, including epochs before a resume
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.history.record(epoch, logs)
         if self.every and (epoch + 1) % self.every == 0:
-            self.model.save_checkpoint(self.path, self.history)
+            self.save()
 
     def on_train_end(self) -> None:
         # Runs before EarlyStopping puts back the best weights: this is the last epoch's state.
-        self.model.save_checkpoint(self.path, self.history)
+        self.save()
+
+    def save(self) -> None:
+        state: dict[str, Any] = {}
+        arrays: dict[str, np.ndarray] = {}
+        if self.stopper is not None:
+            state = self.stopper.get_state()
+            arrays = {f"stopper.{i}": w for i, w in enumerate(state.pop("best_weights"))}
+        self.model.save_checkpoint(self.path, self.history, {"early_stopping": state}, arrays)
+
+
+def _stopper_state(checkpoint: io.Checkpoint) -> dict[str, Any]:
+    """The EarlyStopping state a checkpoint holds (see ``_Checkpointer.save``)."""
+    state = dict(checkpoint.metadata.get("early_stopping") or {})
+    count = sum(name.startswith("stopper.") for name in checkpoint.arrays)
+    state["best_weights"] = [checkpoint.arrays[f"stopper.{i}"] for i in range(count)]
+    return state
 
 
 def train(
@@ -397,12 +432,16 @@ def train(
     info = {"dataset": data.name, "config": dataclasses.asdict(config)}
     model = Model(net, data.task, data.classes, data.feature_names, scaler, info)
 
-    checkpointer = _Checkpointer(
-        model, directory / "checkpoint.npz", config.checkpoint_every, history
-    )
-    callbacks: list[Callback] = [checkpointer]
+    stopper = None
     if config.patience is not None:
-        callbacks.append(EarlyStopping(patience=config.patience))
+        stopper = EarlyStopping(patience=config.patience)
+        if resume is not None:
+            stopper.set_state(_stopper_state(resume))
+    checkpoint_path = directory / "checkpoint.npz"
+    checkpointer = _Checkpointer(model, checkpoint_path, config.checkpoint_every, history, stopper)
+    # The checkpointer goes first, so that it saves the last epoch before the stopper
+    # puts back the best one.
+    callbacks: list[Callback] = [checkpointer] if stopper is None else [checkpointer, stopper]
     epochs = check_positive_int("epochs", config.epochs)
     done = len(history.epoch)
     if done >= epochs:

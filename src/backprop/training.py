@@ -106,11 +106,33 @@ class EarlyStopping(Callback):
         # Losses improve downwards, accuracies upwards.
         self.sign = -1.0 if "acc" in monitor else 1.0
 
+        self._resumed: dict[str, Any] | None = None
+
     def on_train_begin(self) -> None:
         self.best = math.inf
         self.best_epoch = -1
         self.best_weights: list[np.ndarray] = []
         self.wait = 0
+        if self._resumed is not None:
+            self.set_state(self._resumed)
+            self._resumed = None
+
+    def get_state(self) -> dict[str, Any]:
+        """What the next epochs' decisions depend on: the best so far and the patience used."""
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "best_weights": [w.copy() for w in self.best_weights],
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from ``get_state()``; before training starts, it applies at its start."""
+        if not hasattr(self, "best"):
+            self._resumed = state
+            return
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.best_weights = [w.copy() for w in state["best_weights"]]
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         if self.monitor not in logs:
