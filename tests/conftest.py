@@ -1,0 +1,57 @@
+"""Shared fixtures for the backprop test suite.
+
+Other helpers may append fixtures to this file: append, never overwrite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh, fixed-seed NumPy generator for test data (independent of any network)."""
+    return np.random.default_rng(20240601)
+
+
+@pytest.fixture
+def xor_data() -> tuple[np.ndarray, np.ndarray]:
+    """The four XOR patterns and their 0/1 targets as a column."""
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    return X, Y
+
+
+@pytest.fixture
+def regression_data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """40 samples, 3 features, 2 smooth continuous targets in (0, 1)."""
+    X = rng.normal(size=(40, 3))
+    Y = np.column_stack(
+        [
+            1.0 / (1.0 + np.exp(-(X[:, 0] - 0.5 * X[:, 1]))),
+            0.5 + 0.3 * np.tanh(X[:, 2] * X[:, 0]),
+        ]
+    )
+    return X, Y
+
+
+@pytest.fixture
+def classification_data(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """60 samples, 4 features, integer labels 0..2 (3 classes) separable by a linear rule."""
+    X = rng.normal(size=(60, 4))
+    scores = X @ np.array([[1.0, -1.0, 0.2], [0.5, 0.3, -1.0], [-0.2, 0.8, 0.4], [0.1, 0.1, 0.1]])
+    labels = np.argmax(scores, axis=1)
+    return X, labels
+
+
+@pytest.fixture(scope="session")
+def digits_split():
+    """scikit-learn digits, scaled to [0, 1], 75/25 stratified split with random_state=42."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    X = digits.data / 16.0
+    y = digits.target
+    return train_test_split(X, y, test_size=0.25, random_state=42, stratify=y)
