@@ -21,7 +21,7 @@ MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The console script with ``args``; plots are drawn without a display."""
-    env = {**os.environ, "MPLBACKEND": "Agg", "COLUMNS": "120"}
+    env = {**os.environ, "MPLBACKEND": "Agg", "COLUMNS": "120", "OPENBLAS_NUM_THREADS": "1"}
     return subprocess.run(
         [str(BACKPROP), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env
     )

@@ -35,7 +35,8 @@ for command in (train, evaluate, predict, plot, datasets):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code instead of raising."""
     try:
-        cli.main(
+        # Without standalone mode click returns what ctx.exit(code) asked for.
+        code = cli.main(
             args=list(argv) if argv is not None else None,
             prog_name="backprop",
             standalone_mode=False,
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError, OSError, KeyError) as error:
         click.echo(f"backprop: error: {one_line(str(error))}", err=True)
         return USAGE_ERROR
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def one_line(message: str) -> str:
