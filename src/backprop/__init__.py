@@ -6,6 +6,7 @@
 """
 
 from backprop.activations import ACTIVATIONS, Activation
+from backprop.explain import Trace, explain
 from backprop.gradcheck import gradcheck
 from backprop.initializers import INITIALIZERS
 from backprop.io import (
@@ -45,7 +46,9 @@ __all__ = [
     "Network",
     "Optimizer",
     "SavedModel",
+    "Trace",
     "__version__",
+    "explain",
     "gradcheck",
     "load",
     "load_checkpoint",

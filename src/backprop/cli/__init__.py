@@ -14,6 +14,7 @@ import click
 from backprop import __version__
 from backprop.cli.datasets import datasets
 from backprop.cli.evaluate import evaluate
+from backprop.cli.explain import explain
 from backprop.cli.plot import plot
 from backprop.cli.predict import predict
 from backprop.cli.train import train
@@ -28,7 +29,7 @@ def cli() -> None:
     """Train feedforward neural networks with backpropagation, and see every number."""
 
 
-for command in (train, evaluate, predict, plot, datasets):
+for command in (train, evaluate, predict, explain, plot, datasets):
     cli.add_command(command)
 
 
