@@ -84,7 +84,8 @@ def as_float_array(argument: str, value: Any, dtype: np.dtype) -> np.ndarray:
     if array.size == 0 or array.shape[0] == 0:
         raise ValueError(f"{argument} is empty (shape {array.shape}): expected at least one sample")
     array = array.astype(dtype, copy=False)
-    if not np.isfinite(array).all():
+    # Checked in slices: a mask of the whole of a large data set would double its memory.
+    if not all(np.isfinite(array[i : i + 4096]).all() for i in range(0, len(array), 4096)):
         position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(
             f"{argument} contains {array[position]} at index {position}: "

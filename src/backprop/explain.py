@@ -39,7 +39,6 @@ import numpy as np
 
 from backprop._validation import check_positive_float, check_positive_int
 from backprop.activations import Identity
-from backprop.layers import Dense
 from backprop.network import Network
 
 #: Fan-in above which a sum is written with an ellipsis: w1 × i1 + w2 × i2 + … + w64 × i64.
@@ -282,21 +281,10 @@ def _step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float, number: int) ->
 
 
 def _engine_deltas(net: Network, X: np.ndarray, Y: np.ndarray) -> list[np.ndarray]:
-    """Every neuron's delta, read off the engine's backward pass: for one sample, δ = dE/db.
-
-    A layer without biases gets zero biases on a copy: its net inputs, and so every number of
-    the backward pass, stay the same, and the engine now reports the deltas as dE/db.
-    """
-    probe = net.copy()
-    probe.layers = [
-        Dense(
-            layer.weights.copy(),
-            np.zeros(layer.n_out, layer.dtype) if layer.bias is None else layer.bias.copy(),
-            layer.activation,
-        )
-        for layer in net.layers
-    ]
-    return [db for _, db in probe.backward(Y, *probe.forward(X))]
+    """Every neuron's delta dE/dnet for the one sample, read off the engine's backward pass."""
+    deltas: list[np.ndarray] = []
+    net.backward(Y, *net.forward(X), deltas=deltas)
+    return [delta[0] for delta in deltas]
 
 
 def _delta_factors(

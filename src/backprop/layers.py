@@ -30,6 +30,10 @@ class Dense:
         self._weights = weights
         self._bias = bias
 
+    def bind(self, weights: np.ndarray, bias: np.ndarray | None = None) -> None:
+        """Keep the parameters in these arrays from now on (views into a network's vector)."""
+        self._weights, self._bias = weights, bias
+
     @property
     def weights(self) -> np.ndarray:
         return self._weights

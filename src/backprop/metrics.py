@@ -20,14 +20,19 @@ def target_kind(Y: np.ndarray) -> str | None:
     return "binary"
 
 
-def count_correct(Y: np.ndarray, A: np.ndarray, kind: str) -> float:
+def truth(Y: np.ndarray, kind: str) -> np.ndarray:
+    """What a right answer is for each sample: the class index, or each output's 0/1."""
+    return Y.argmax(axis=1) if kind == "multiclass" else Y == 1
+
+
+def count_correct(truth: np.ndarray, A: np.ndarray, kind: str) -> float:
     """How many samples of the batch the outputs A get right (fractionally for multi-label)."""
     if kind == "multiclass":
-        return float((A.argmax(axis=1) == Y.argmax(axis=1)).sum())
-    return float(((A >= 0.5) == (Y == 1)).mean(axis=1).sum())
+        return float(np.count_nonzero(A.argmax(axis=1) == truth))
+    return float(np.count_nonzero((A >= 0.5) == truth)) / A.shape[1]
 
 
 def accuracy(Y: np.ndarray, A: np.ndarray) -> float | None:
     """The fraction of samples that the outputs A classify right, or None for regression."""
     kind = target_kind(Y)
-    return None if kind is None else count_correct(Y, A, kind) / len(Y)
+    return None if kind is None else count_correct(truth(Y, kind), A, kind) / len(Y)

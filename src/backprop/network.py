@@ -91,18 +91,51 @@ class Network:
         _check_output(activations[-1], self.loss, self.sizes[-1])
         initializer = get_initializer(init)
         self.init = init
-        self.layers = [
-            Dense(
-                initializer(n_in, n_out, self.rng).astype(self.dtype),
-                np.zeros(n_out, self.dtype) if bias else None,
-                act,
-            )
-            for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], activations, strict=True)
-        ]
+        self.has_bias = bool(bias)
+        #: Every weight, then every bias, in one array: the layers' arrays are views into it,
+        #: so an optimizer updates the whole network in one operation.
+        self.parameter_vector = np.zeros(self.n_parameters, self.dtype)
+        self.layers = []
+        for (n_in, n_out), views, act in zip(
+            self.shapes, self.views(self.parameter_vector), activations, strict=True
+        ):
+            views[0][...] = initializer(n_in, n_out, self.rng)
+            self.layers.append(Dense(views[0], views[1] if bias else None, act))
         #: Set to True by a callback to end ``fit`` after the current epoch.
         self.stop_training = False
         #: The optimizer of the last ``fit``; pass it to the next one to keep its state.
         self.optimizer: Optimizer | None = None
+
+    # -- where the parameters live ----------------------------------------------------------------
+
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        """(n_in, n_out) of every layer's weight matrix."""
+        return list(zip(self.sizes[:-1], self.sizes[1:], strict=True))
+
+    @property
+    def n_weights(self) -> int:
+        """How many weights (not biases) the network has: the front of ``parameter_vector``."""
+        return sum(n_in * n_out for n_in, n_out in self.shapes)
+
+    @property
+    def n_parameters(self) -> int:
+        return self.n_weights + (sum(self.sizes[1:]) if self.has_bias else 0)
+
+    def views(self, vector: np.ndarray) -> list[list[np.ndarray]]:
+        """``[[W, b], ...]`` (``[W]`` without biases) viewed in a vector laid out like
+        ``parameter_vector``: the same layout holds the parameters and their gradients."""
+        weights, start = [], 0
+        for n_in, n_out in self.shapes:
+            weights.append(vector[start : start + n_in * n_out].reshape(n_in, n_out))
+            start += n_in * n_out
+        if not self.has_bias:
+            return [[W] for W in weights]
+        layers = []
+        for W, (_, n_out) in zip(weights, self.shapes, strict=True):
+            layers.append([W, vector[start : start + n_out]])
+            start += n_out
+        return layers
 
     # -- the two passes -------------------------------------------------------------------------
 
@@ -121,12 +154,17 @@ class Network:
         net_inputs: list[np.ndarray],
         outputs: list[np.ndarray],
         weights: np.ndarray | None = None,
+        out: list[list[np.ndarray]] | None = None,
+        deltas: list[np.ndarray] | None = None,
     ) -> list[list[np.ndarray]]:
         """Gradients of the batch's mean loss, from the output layer back to the first.
 
-        Returned in layer order as ``[[dW, db], ...]`` (``[dW]`` for a layer without bias).
-        ``weights``, one per sample, weigh each sample's loss in the mean.
+        Returned in layer order as ``[[dW, db], ...]`` (``[dW]`` for a layer without bias),
+        written into ``out`` (``views`` of a gradient vector) or into a new vector.
+        ``weights``, one per sample, weigh each sample's loss in the mean. A ``deltas`` list
+        receives every layer's delta dE/dz, in layer order.
         """
+        grads = self.views(np.empty_like(self.parameter_vector)) if out is None else out
         output_layer = self.layers[-1]
         # The mean over the batch is taken once, here, and carried by every delta below.
         delta = self.loss.delta(Y, outputs[-1], net_inputs[-1], output_layer.activation)
@@ -134,19 +172,25 @@ class Network:
             delta /= len(Y)
         else:
             delta *= (weights / len(Y))[:, None]
-        grads: list[list[np.ndarray]] = []
         for index in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[index]
+            layer, layer_grads = self.layers[index], grads[index]
             layer_input = outputs[index]
-            dW = layer_input.T @ delta
-            grads.append([dW] if layer.bias is None else [dW, delta.sum(axis=0)])
+            if deltas is not None:
+                deltas.insert(0, delta)
+            np.matmul(layer_input.T, delta, out=layer_grads[0])
+            if layer.bias is not None:
+                delta.sum(axis=0, out=layer_grads[1])
             if index > 0:
                 error = delta @ layer.weights.T  # dE/da for the layer below
                 delta = self.layers[index - 1].activation.backward(layer_input, error)
-        return grads[::-1]
+        return grads
 
     def loss_and_gradients(
-        self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        weights: np.ndarray | None = None,
+        out: list[list[np.ndarray]] | None = None,
     ) -> tuple[float, list[list[np.ndarray]], np.ndarray]:
         """The batch's mean loss, its gradients and the network's output, for clean arrays.
 
@@ -154,7 +198,7 @@ class Network:
         """
         net_inputs, outputs = self.forward(X)
         loss = self.batch_loss(Y, net_inputs, outputs, weights)
-        return loss, self.backward(Y, net_inputs, outputs, weights), outputs[-1]
+        return loss, self.backward(Y, net_inputs, outputs, weights, out), outputs[-1]
 
     def batch_loss(
         self,
@@ -194,10 +238,10 @@ class Network:
         Returns the batch's loss before the step.
         """
         X, Y = self.check_data(X, Y)
-        loss, grads, _ = self.loss_and_gradients(X, Y)
-        SGD(lr=check_positive_float("lr", lr)).step(
-            self.parameters, [g for layer in grads for g in layer]
-        )
+        sgd = SGD(lr=check_positive_float("lr", lr))
+        gradient_vector = np.empty_like(self.parameter_vector)
+        loss, _, _ = self.loss_and_gradients(X, Y, out=self.views(gradient_vector))
+        sgd.step([self.parameter_vector], [gradient_vector])
         return loss
 
     def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
@@ -213,7 +257,7 @@ class Network:
             net_inputs, outputs = self.forward(x)
             loss += float(self.loss.per_sample(y, outputs[-1], net_inputs[-1]).sum())
             if kind is not None:
-                correct += metrics.count_correct(y, outputs[-1], kind)
+                correct += metrics.count_correct(metrics.truth(y, kind), outputs[-1], kind)
         result = {"loss": loss / len(X)}
         if kind is not None:
             result["accuracy"] = correct / len(X)
@@ -287,15 +331,18 @@ class Network:
         clone.dtype = np.dtype(check_choice("dtype", np.dtype(dtype or self.dtype).name, DTYPES))
         clone.rng = np.random.default_rng()
         clone.rng.bit_generator.state = self.rng.bit_generator.state
+        clone.parameter_vector = self.parameter_vector.astype(clone.dtype)  # always a copy
         clone.layers = [
-            Dense(
-                layer.weights.astype(clone.dtype),
-                None if layer.bias is None else layer.bias.astype(clone.dtype),
-                layer.activation,
-            )
-            for layer in self.layers
+            Dense(views[0], views[1] if self.has_bias else None, layer.activation)
+            for views, layer in zip(clone.views(clone.parameter_vector), self.layers, strict=True)
         ]
         return clone
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Pickle stores each layer's arrays as copies; point them back into the vector.
+        self.__dict__.update(state)
+        for layer, views in zip(self.layers, self.views(self.parameter_vector), strict=True):
+            layer.bind(*views)
 
     def _output(self, X: np.ndarray) -> np.ndarray:
         for layer in self.layers:

@@ -56,7 +56,7 @@ def write_history(history: History, path: str | os.PathLike[str]) -> Path:
         writer = csv.writer(file)
         writer.writerow(["epoch", *keys])
         for i, epoch in enumerate(history.epoch):
-            writer.writerow([epoch + 1, *(repr(history.history[k][i]) for k in keys)])
+            writer.writerow([epoch + 1, *(repr(float(history.history[k][i])) for k in keys)])
     return path
 
 

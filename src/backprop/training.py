@@ -221,7 +221,13 @@ def fit(
             )
         validation_data = net.check_data(*validation_data)
     kind = metrics.target_kind(Y)
-    params = net.parameters
+    truth = None if kind is None else metrics.truth(Y, kind)
+    parameters = net.parameter_vector
+    # One gradient vector for the whole fit, laid out like the parameters: every step writes
+    # into it, and the optimizer then updates all parameters in one operation.
+    gradient = np.empty_like(parameters)
+    gradient_views = net.views(gradient)
+    n_weights = net.n_weights
     net.optimizer = opt
     callbacks = list(callbacks)
     if verbose:
@@ -237,7 +243,7 @@ def fit(
     epoch, start_of_epoch = initial_epoch, _Snapshot(net, opt)
     try:
         for epoch in range(initial_epoch, epochs):
-            start_of_epoch = _Snapshot(net, opt)
+            start_of_epoch.take()
             order = net.rng.permutation(n) if shuffle and batch < n else None
             total_loss = correct = 0.0
             for start in range(0, n, batch):
@@ -246,19 +252,18 @@ def fit(
                 )
                 x, y = X[rows], Y[rows]
                 w = None if weights is None else weights[rows]
-                loss, grads, output = net.loss_and_gradients(x, y, w)
+                loss, _, output = net.loss_and_gradients(x, y, w, out=gradient_views)
                 if not math.isfinite(loss):
                     _diverged(start_of_epoch, epoch, loss, opt, history)
                 if weight_decay:
-                    for layer, layer_grads in zip(net.layers, grads, strict=True):
-                        layer_grads[0] += weight_decay * layer.weights
-                opt.step(params, [g for layer_grads in grads for g in layer_grads])
+                    gradient[:n_weights] += weight_decay * parameters[:n_weights]
+                opt.step([parameters], [gradient])
                 total_loss += loss * len(x)
-                if kind is not None:
-                    correct += metrics.count_correct(y, output, kind)
+                if kind is not None and truth is not None:
+                    correct += metrics.count_correct(truth[rows], output, kind)
                 for callback in callbacks:
                     callback.on_batch_end(start + len(x), n)
-            if not all(np.isfinite(p).all() for p in params):
+            if not np.isfinite(parameters).all():
                 _diverged(start_of_epoch, epoch, math.inf, opt, history)
 
             logs = {"loss": total_loss / n}
@@ -287,13 +292,17 @@ class _Snapshot:
 
     def __init__(self, net: Network, opt: Optimizer) -> None:
         self.net, self.opt = net, opt
-        self.params = [p.copy() for p in net.parameters]
-        self.opt_state = opt.get_state()
-        self.rng_state = net.rng.bit_generator.state
+        self.parameters = np.empty_like(net.parameter_vector)
+        self.take()
+
+    def take(self) -> None:
+        """Remember the present state (into the same buffer every epoch)."""
+        np.copyto(self.parameters, self.net.parameter_vector)
+        self.opt_state = self.opt.get_state()
+        self.rng_state = self.net.rng.bit_generator.state
 
     def restore(self) -> None:
-        for p, saved in zip(self.net.parameters, self.params, strict=True):
-            p[...] = saved
+        np.copyto(self.net.parameter_vector, self.parameters)
         self.opt.set_state(self.opt_state)
         self.net.rng.bit_generator.state = self.rng_state
 
