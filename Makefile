@@ -28,5 +28,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Speed against scikit-learn and PyTorch (needs torch==2.13.0 in .venv; run on a quiet machine).
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
