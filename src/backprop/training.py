@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from backprop import metrics
 from backprop._validation import (
@@ -240,58 +242,62 @@ def fit(
     for callback in callbacks:
         callback.network = net
         callback.on_train_begin()
-    epoch, start_of_epoch = initial_epoch, _Snapshot(net, opt)
-    try:
-        for epoch in range(initial_epoch, epochs):
-            start_of_epoch.take()
-            order = net.rng.permutation(n) if shuffle and batch < n else None
-            total_loss = correct = 0.0
-            for start in range(0, n, batch):
-                rows = (
-                    slice(start, start + batch) if order is None else order[start : start + batch]
-                )
-                x, y = X[rows], Y[rows]
-                w = None if weights is None else weights[rows]
-                loss, _, output = net.loss_and_gradients(x, y, w, out=gradient_views)
-                if not math.isfinite(loss):
-                    _diverged(start_of_epoch, epoch, loss, opt, history)
-                if weight_decay:
-                    gradient[:n_weights] += weight_decay * parameters[:n_weights]
-                opt.step([parameters], [gradient])
-                total_loss += loss * len(x)
-                if kind is not None and truth is not None:
-                    correct += metrics.count_correct(truth[rows], output, kind)
-                for callback in callbacks:
-                    callback.on_batch_end(start + len(x), n)
-            if not np.isfinite(parameters).all():
-                _diverged(start_of_epoch, epoch, math.inf, opt, history)
+    with _blas_threads(net, batch):
+        shuffled = shuffle and batch < n
+        epoch, start_of_epoch = initial_epoch, _Snapshot(net, opt, with_rng=shuffled)
+        try:
+            for epoch in range(initial_epoch, epochs):
+                start_of_epoch.take()
+                order = net.rng.permutation(n) if shuffled else None
+                total_loss = correct = 0.0
+                for start in range(0, n, batch):
+                    rows = (
+                        slice(start, start + batch)
+                        if order is None
+                        else order[start : start + batch]
+                    )
+                    x, y = X[rows], Y[rows]
+                    w = None if weights is None else weights[rows]
+                    loss, _, output = net.loss_and_gradients(x, y, w, out=gradient_views)
+                    if not math.isfinite(loss):
+                        _diverged(start_of_epoch, epoch, loss, opt, history)
+                    if weight_decay:
+                        gradient[:n_weights] += weight_decay * parameters[:n_weights]
+                    opt.step([parameters], [gradient])
+                    total_loss += loss * len(x)
+                    if kind is not None and truth is not None:
+                        correct += metrics.count_correct(truth[rows], output, kind)
+                    for callback in callbacks:
+                        callback.on_batch_end(start + len(x), n)
+                if not np.isfinite(parameters).all():
+                    _diverged(start_of_epoch, epoch, math.inf, opt, history)
 
-            logs = {"loss": total_loss / n}
-            if kind is not None:
-                logs["accuracy"] = correct / n
-            if validation_data is not None:
-                val = net.evaluate_checked(*validation_data)
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            history.record(epoch, logs)
-            for callback in callbacks:
-                callback.on_epoch_end(epoch, logs)
-            if net.stop_training:
-                break
-    except KeyboardInterrupt:
-        # Back to the last epoch boundary: the state a checkpoint can resume bit for bit.
-        start_of_epoch.restore()
-        history.forget(epoch)
-        history.interrupted = True
+                logs = {"loss": total_loss / n}
+                if kind is not None:
+                    logs["accuracy"] = correct / n
+                if validation_data is not None:
+                    val = net.evaluate_checked(*validation_data)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                history.record(epoch, logs)
+                for callback in callbacks:
+                    callback.on_epoch_end(epoch, logs)
+                if net.stop_training:
+                    break
+        except KeyboardInterrupt:
+            # Back to the last epoch boundary: the state a checkpoint can resume bit for bit.
+            start_of_epoch.restore()
+            history.forget(epoch)
+            history.interrupted = True
     for callback in callbacks:
         callback.on_train_end()
     return history
 
 
 class _Snapshot:
-    """Weights, optimizer state and random generator state, to go back to."""
+    """Weights, optimizer state and (when training shuffles) generator state, to go back to."""
 
-    def __init__(self, net: Network, opt: Optimizer) -> None:
-        self.net, self.opt = net, opt
+    def __init__(self, net: Network, opt: Optimizer, with_rng: bool) -> None:
+        self.net, self.opt, self.with_rng = net, opt, with_rng
         self.parameters = np.empty_like(net.parameter_vector)
         self.take()
 
@@ -299,12 +305,26 @@ class _Snapshot:
         """Remember the present state (into the same buffer every epoch)."""
         np.copyto(self.parameters, self.net.parameter_vector)
         self.opt_state = self.opt.get_state()
-        self.rng_state = self.net.rng.bit_generator.state
+        if self.with_rng:
+            self.rng_state = self.net.rng.bit_generator.state
 
     def restore(self) -> None:
         np.copyto(self.net.parameter_vector, self.parameters)
         self.opt.set_state(self.opt_state)
-        self.net.rng.bit_generator.state = self.rng_state
+        if self.with_rng:
+            self.net.rng.bit_generator.state = self.rng_state
+
+
+#: Multiply-adds per training step below which BLAS threads cost more in hand-offs than they
+#: save: for such networks training runs on one thread (and leaves the other cores free).
+SMALL_STEP = 4_000_000
+
+
+def _blas_threads(net: Network, batch: int) -> AbstractContextManager[Any]:
+    """One BLAS thread for small networks; the library's own choice for large ones."""
+    if batch * net.n_weights < SMALL_STEP:
+        return threadpool_limits(limits=1, user_api="blas")
+    return nullcontext()
 
 
 def _diverged(
