@@ -80,7 +80,8 @@ class ReLU(Activation):
         return (a > 0).astype(a.dtype)
 
     def backward(self, a: Array, error: Array) -> Array:
-        return np.where(a > 0, error, 0.0)
+        # The derivative is 0 or 1, so multiplying by the mask a > 0 is the whole product.
+        return error * (a > 0)
 
 
 class LeakyReLU(Activation):

@@ -90,7 +90,7 @@ class BinaryCrossEntropy(Loss):
 
 
 class CrossEntropy(Loss):
-    """E = -sum_k y_k log a_k for softmax outputs; dE/dz = a * sum(y) - y (= a - y one-hot)."""
+    """E = -sum_k y_k log a_k for softmax outputs; dE/dz = a - y (each row of y sums to 1)."""
 
     name = "cross_entropy"
     requires_output = "softmax"
@@ -102,7 +102,8 @@ class CrossEntropy(Loss):
         return (y * (log_sum_exp - z)).sum(axis=1)
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
-        return a * y.sum(axis=1, keepdims=True) - y
+        # a * sum(y) - y in general; check_targets makes sure every row of y sums to 1.
+        return a - y
 
     def check_targets(self, y: Array) -> None:
         if (y < 0).any() or not np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
