@@ -10,7 +10,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.linalg.blas import get_blas_funcs
 
 from backprop._validation import check_choice, check_positive_float
 
@@ -57,13 +56,7 @@ class SGD(Optimizer):
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         for p, g in zip(params, grads, strict=True):
-            if p.flags.c_contiguous and g.flags.c_contiguous:
-                # BLAS's axpy computes p + a g in place, in one pass: p - lr g, without a
-                # temporary array for lr g.
-                axpy = get_blas_funcs("axpy", (p,))
-                axpy(g.ravel(), p.ravel(), a=-self.lr)
-            else:
-                p -= self.lr * g
+            p -= self.lr * g
 
 
 class Momentum(Optimizer):
