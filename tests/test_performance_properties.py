@@ -1,0 +1,111 @@
+"""The properties that make training fast, checked without timing anything.
+
+Speed itself is measured by ``benchmarks/run.py``; these tests pin down what it relies on:
+no per-step or per-epoch copies of the data, parameters updated in place in one vector, and
+float32 training that stays close to float64.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+import backprop as bp
+
+#: float32 vs float64 after 10 epochs on digits: the largest difference of any weight or
+#: output seen is about 4e-6; this bound leaves 25x room for other BLAS builds.
+FLOAT32_TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module")
+def big_data() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-shaped float32 data, 48 MB: any copy of it would stand out."""
+    rng = np.random.default_rng(0)
+    return rng.random((16_000, 784), dtype=np.float32), rng.integers(0, 10, 16_000)
+
+
+def test_training_never_copies_the_data(big_data: tuple[np.ndarray, np.ndarray]) -> None:
+    X, y = big_data
+    net = bp.Network([784, 64, 10], activation="relu", output="softmax", seed=0, dtype="float32")
+    net.fit(X[:256], y[:256], epochs=1, lr=0.01, batch_size=128)  # warm up NumPy's caches
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        net.fit(X, y, epochs=2, lr=0.01, batch_size=128, validation_data=(X[:4096], y[:4096]))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    growth = peak - before
+    # The one-hot targets (16,000 x 10) and one 4096-row slice of checks are the largest
+    # arrays fit should make; a copy of X would be 50 MB.
+    assert growth < 8e6, f"fit allocated up to {growth / 1e6:.1f} MB at once"
+
+
+def test_a_steady_state_step_allocates_only_batch_sized_arrays(
+    big_data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    X, y = big_data
+    net = bp.Network([784, 64, 10], activation="relu", output="softmax", seed=0, dtype="float32")
+    x, Y = net.check_data(X[:128], y[:128])
+    gradient = np.empty_like(net.parameter_vector)
+    views = net.views(gradient)
+    optimizer = bp.SGD(lr=0.01)
+    net.loss_and_gradients(x, Y, out=views)
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for _ in range(3):
+            net.loss_and_gradients(x, Y, out=views)
+            optimizer.step([net.parameter_vector], [gradient])
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    batch_bytes = x.nbytes  # 128 x 784 float32: 400 kB
+    assert peak - before < 2 * batch_bytes  # activations and one temporary of the update
+    assert after - before < 10_000  # nothing kept between steps
+
+
+def test_layers_are_views_into_one_parameter_vector() -> None:
+    net = bp.Network([3, 4, 2], seed=0)
+    vector = net.parameter_vector
+    assert vector.size == 3 * 4 + 4 * 2 + 4 + 2
+    for layer in net.layers:
+        assert np.shares_memory(layer.weights, vector)
+        assert layer.bias is not None and np.shares_memory(layer.bias, vector)
+    net.fit(np.eye(3), np.array([0, 1, 0]), epochs=3, lr=0.5)
+    assert np.shares_memory(net.layers[1].weights, net.parameter_vector)  # still, after fit
+    net.layers[0].weights = np.zeros((3, 4))  # assignment writes through
+    assert not vector[:12].any()
+
+
+def test_pickle_keeps_the_layers_views() -> None:
+    import pickle
+
+    net = pickle.loads(pickle.dumps(bp.Network([2, 3, 1], seed=0)))
+    net.parameter_vector[0] = 42.0
+    assert net.layers[0].weights[0, 0] == 42.0
+
+
+@pytest.mark.parametrize(
+    ("activation", "optimizer", "lr"),
+    [("sigmoid", "sgd", 0.5), ("relu", "sgd", 0.1), ("tanh", "adam", 0.002)],
+)
+def test_float32_training_follows_float64(activation: str, optimizer: str, lr: float) -> None:
+    digits = load_digits()
+    X, y = digits.data / 16, digits.target
+    nets = [
+        bp.Network([64, 32, 16, 10], activation=activation, output="softmax", seed=0, dtype=dtype)
+        for dtype in ("float64", "float32")
+    ]
+    for net in nets:
+        net.fit(X, y, epochs=10, lr=lr, batch_size=32, optimizer=optimizer)
+    net64, net32 = nets
+    assert net32.parameter_vector.dtype == np.float32
+    gap = np.abs(net64.parameter_vector - net32.parameter_vector).max()
+    assert gap < FLOAT32_TOLERANCE
+    out64, out32 = net64.predict(X), net32.predict(X)
+    assert np.abs(out64 - out32).max() < FLOAT32_TOLERANCE
+    assert (out64.argmax(axis=1) == out32.argmax(axis=1)).all()
