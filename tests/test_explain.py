@@ -16,8 +16,7 @@ import pytest
 
 import backprop as bp
 from backprop import render
-from backprop.cli import cli, main
-from backprop.cli.explain import explain as explain_command
+from backprop.cli import main
 from backprop.explain import (
     Trace,
     explain,
@@ -25,9 +24,6 @@ from backprop.explain import (
     tutorial_names,
     worked_example,
 )
-
-#: Whether the lead has registered the command (the console-script test needs it).
-REGISTERED = "explain" in cli.commands
 
 # Networks that exercise every delta rule: chain (element-wise output and squared error),
 # fused (softmax + cross-entropy, sigmoid + binary cross-entropy) and the softmax Jacobian.
@@ -369,8 +365,6 @@ def test_format_number(value, shown):
 @pytest.fixture
 def run(capsys):
     """Call backprop.cli.main and return (exit code, stdout, stderr)."""
-    if not REGISTERED:  # until the lead registers the command in backprop.cli
-        cli.add_command(explain_command)
 
     def call(*args: str) -> tuple[int, str, str]:
         code = main(list(args))
@@ -441,7 +435,6 @@ def test_cli_bad_input_is_one_line_and_exit_code_2(run, tmp_path, monkeypatch, a
     assert "Traceback" not in err + out
 
 
-@pytest.mark.skipif(not REGISTERED, reason="backprop.cli does not register `explain` yet")
 def test_console_script_reports_a_bad_weights_file(tmp_path):
     script = Path(sys.executable).with_name("backprop")
     result = subprocess.run(

@@ -381,7 +381,9 @@ def test_bad_hyperparameters_name_the_parameter(blobs, params, message):
 
 
 def test_feature_names_are_recorded_checked_and_saved(blobs, tmp_path: Path):
-    pd = pytest.importorskip("pandas")
+    pd = pytest.importorskip(
+        "pandas", reason="pandas comes with the test extras: pip install -e '.[test]'"
+    )
     X, y = blobs
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
     clf = BackpropClassifier(**quiet(max_iter=5))
