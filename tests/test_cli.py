@@ -245,6 +245,10 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
         (["train", "xor", "--activation", "swish"], ["--activation", "swish"]),
         (["evaluate", "nope.npz", "xor"], ["nope.npz", "does not exist"]),
         (["nosuchcommand"], ["nosuchcommand"]),
+        (
+            ["train", "digits", "--activation", "relu", "--optimizer", "sgd", "--lr", "1e6"],
+            ["diverged at epoch 1", "lower learning rate"],
+        ),
     ],
 )
 def test_mistakes_get_one_line(tmp_path: Path, args: list[str], words: list[str]) -> None:

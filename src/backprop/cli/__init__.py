@@ -18,6 +18,7 @@ from backprop.cli.explain import explain
 from backprop.cli.plot import plot
 from backprop.cli.predict import predict
 from backprop.cli.train import train
+from backprop.training import DivergenceError
 
 #: Exit code for a usage or input error, as argparse and click use it.
 USAGE_ERROR = 2
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as error:
         click.echo(f"backprop: error: {one_line(error.format_message())}", err=True)
         return USAGE_ERROR
-    except (ValueError, TypeError, OSError, KeyError) as error:
+    except (ValueError, TypeError, OSError, KeyError, DivergenceError) as error:
         click.echo(f"backprop: error: {one_line(str(error))}", err=True)
         return USAGE_ERROR
     return code if isinstance(code, int) else 0
