@@ -242,7 +242,10 @@ def fit(
     for callback in callbacks:
         callback.network = net
         callback.on_train_begin()
-    with _blas_threads(net, batch):
+    # Overflow to inf or NaN is caught below and reported as a DivergenceError, which says
+    # more than NumPy's warnings would.
+    quiet_overflow = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    with _blas_threads(net, batch), quiet_overflow:
         shuffled = shuffle and batch < n
         epoch, start_of_epoch = initial_epoch, _Snapshot(net, opt, with_rng=shuffled)
         try:
