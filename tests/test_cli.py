@@ -243,6 +243,10 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
         (["train", "xor", "--epochs", "0"], ["epochs", "0"]),
         (["train", "xor", "--batch-size", "zero"], ["--batch-size", "zero"]),
         (["train", "xor", "--activation", "swish"], ["--activation", "swish"]),
+        (["train", "xor", "--checkpoint-every", "0"], ["--checkpoint-every", "0"]),
+        (["train", "xor", "--test-size", "1.5"], ["test_size=1.5"]),
+        (["train", "digits", "--patience", "0"], ["patience", "0"]),
+        (["train", "xor", "--patience", "3"], ["validation_split=0.1 of 4 samples"]),
         (["evaluate", "nope.npz", "xor"], ["nope.npz", "does not exist"]),
         (["nosuchcommand"], ["nosuchcommand"]),
         (

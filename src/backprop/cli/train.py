@@ -47,7 +47,9 @@ RUN_OPTIONS = (
 @click.option("--scale/--no-scale", default=None, help="Standardise features (default: CSV only).")
 @click.option("--target", help="CSV: the target column, by name or index (default: the last).")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where to find MNIST's files.")
-@click.option("--checkpoint-every", type=int, help="Save checkpoint.npz every N epochs.")
+@click.option(
+    "--checkpoint-every", type=click.IntRange(min=1), help="Save checkpoint.npz every N epochs."
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder.")
 @click.option("--resume", type=click.Path(path_type=Path), help="Continue the run in this folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables: the scores only.")
