@@ -312,3 +312,18 @@ def test_resume_with_early_stopping_matches_the_uninterrupted_run(tmp_path: Path
     for name in ("checkpoint.npz", "model.npz"):
         for a, b in zip(weights(tmp_path / "a", name), weights(tmp_path / "b", name), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_training_on_one_sample_plots_prediction_and_error(tmp_path: Path) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text("a,b,t\n0.5,0.2,0.7\n")
+    out = tmp_path / "run"
+    args = ["--test-size", "0", "--no-scale", "--lr", "0.05", "--epochs", "200"]
+    result = run("train", data, *args, "--out", out, "-q")
+    assert result.returncode == 0, result.stderr
+    history = bp.load_checkpoint(out / "checkpoint.npz").history
+    assert abs(history["prediction"][-1] - 0.7) < 0.01  # it learned its one target
+    assert history["error"][-1] == pytest.approx(0.5 * (0.7 - history["prediction"][-1]) ** 2)
+    (out / "single_sample.png").unlink()
+    assert run("plot", out).returncode == 0
+    assert (out / "single_sample.png").stat().st_size > 5_000

@@ -396,6 +396,18 @@ class _Checkpointer(Callback):
         self.model.save_checkpoint(self.path, self.history, {"early_stopping": state}, arrays)
 
 
+class _OneSample(Callback):
+    """Training on one sample, as tutorial 004 does: its prediction and error every epoch."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x, self.y = x, y
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        # Added to the epoch's logs before the checkpointer records them into the history.
+        logs["prediction"] = float(self.network.predict(self.x)[0, 0])
+        logs["error"] = self.network.evaluate(self.x, self.y)["loss"]
+
+
 def _stopper_state(checkpoint: io.Checkpoint) -> dict[str, Any]:
     """The EarlyStopping state a checkpoint holds (see ``_Checkpointer.save``)."""
     state = dict(checkpoint.metadata.get("early_stopping") or {})
@@ -442,6 +454,8 @@ def train(
     # The checkpointer goes first, so that it saves the last epoch before the stopper
     # puts back the best one.
     callbacks: list[Callback] = [checkpointer] if stopper is None else [checkpointer, stopper]
+    if len(X) == 1 and net.sizes[-1] == 1:
+        callbacks.insert(0, _OneSample(scale(X), _targets(y, net, data.task)))
     epochs = check_positive_int("epochs", config.epochs)
     done = len(history.epoch)
     if done >= epochs:
@@ -527,6 +541,12 @@ def draw_plots(model: Model, history: History, parts: Split, directory: Path) ->
     from backprop import plots
 
     drawn = [plots.plot_history(history.history, directory / "history.png")]
+    if "prediction" in history.history:
+        drawn.append(
+            plots.plot_single_sample(
+                history["prediction"], history["error"], directory / "single_sample.png"
+            )
+        )
     X, y = parts.test if parts.test is not None else parts.train
     if model.task == "classification":
         assert model.classes is not None
