@@ -117,7 +117,7 @@ def test_worked_example_one_update(how):
 # --------------------------------------------------------------------------------------
 
 
-def test_xor_converges_for_most_seeds(xor_data):
+def test_xor_converges_for_most_seeds(xor_data, capsys):
     X, Y = xor_data
     solved = []
     t0 = time.perf_counter()
@@ -129,7 +129,8 @@ def test_xor_converges_for_most_seeds(xor_data):
         if np.array_equal(np.round(pred), Y):
             solved.append(seed)
     elapsed = time.perf_counter() - t0
-    print(f"XOR: {len(solved)}/10 seeds solved ({solved}) in {elapsed:.1f} s")
+    with capsys.disabled():  # the count is the result worth seeing in every run
+        print(f"\nXOR: {len(solved)}/10 seeds solved ({solved}) in {elapsed:.1f} s")
     assert len(solved) >= 8, f"only {len(solved)}/10 seeds solved XOR: {solved}"
 
 
