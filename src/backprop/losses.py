@@ -96,9 +96,9 @@ class CrossEntropy(Loss):
     requires_output = "softmax"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
-        # log a_k = z_k - logsumexp(z), with the row maximum taken out before exp.
-        top = z.max(axis=1, keepdims=True)
-        log_sum_exp = top + np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+        # log a_k = z_k - logsumexp(z). The largest output is e^(max z - logsumexp) >= 1/K,
+        # never 0, so logsumexp = max z - log(max a) is exact without a second pass of exp.
+        log_sum_exp = z.max(axis=1, keepdims=True) - np.log(a.max(axis=1, keepdims=True))
         return (y * (log_sum_exp - z)).sum(axis=1)
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
