@@ -318,7 +318,7 @@ def test_training_on_one_sample_plots_prediction_and_error(tmp_path: Path) -> No
     data = tmp_path / "one.csv"
     data.write_text("a,b,t\n0.5,0.2,0.7\n")
     out = tmp_path / "run"
-    args = ["--test-size", "0", "--no-scale", "--lr", "0.05", "--epochs", "200"]
+    args = ["--test-size", "0", "--lr", "0.05", "--epochs", "200"]  # no scaler for one row
     result = run("train", data, *args, "--out", out, "-q")
     assert result.returncode == 0, result.stderr
     history = bp.load_checkpoint(out / "checkpoint.npz").history

@@ -432,7 +432,8 @@ def train(
     config = config.resolved(data)
     parts = split(data, config)
     X, y = parts.train
-    scaler = Scaler().fit(X) if config.scale else None
+    # A spread needs two rows: scaling one sample would map all its features to 0.
+    scaler = Scaler().fit(X) if config.scale and len(X) > 1 else None
     scale = scaler.transform if scaler is not None else (lambda a: a)
 
     if resume is None:
