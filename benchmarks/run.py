@@ -32,6 +32,8 @@ HERE = Path(__file__).resolve().parent
 WORKER = HERE / "worker.py"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 PEERS = ("sklearn", "torch")
+#: The MNIST files beside the checkout, where the development machines and CI keep them.
+SHARED_MNIST = HERE.parent.parent / "shared" / "data" / "mnist"
 
 
 # -- the machine --------------------------------------------------------------------------------
@@ -418,9 +420,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--mnist-dir",
-        default=os.environ.get("BACKPROP_DATA", "/work/shared/data/mnist"),
+        default=os.environ.get("BACKPROP_DATA", str(SHARED_MNIST)),
         help="folder with the four MNIST IDX files (default: $BACKPROP_DATA or "
-        "/work/shared/data/mnist)",
+        "../shared/data/mnist beside the checkout)",
     )
     parser.add_argument(
         "--threads",

@@ -6,6 +6,7 @@ Other helpers may append fixtures to this file: append, never overwrite.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +18,18 @@ def one_blas_thread() -> Iterator[None]:
     """The tests' networks are small: BLAS threads would only fight over the two CPUs."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+#: The MNIST files beside the checkout, where CI and the development machines keep them.
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def shared_mnist() -> Path:
+    """The folder of the original MNIST files; tests that need it skip where it is absent."""
+    if not SHARED_MNIST.is_dir():
+        pytest.skip(f"MNIST files not available: {SHARED_MNIST} does not exist")
+    return SHARED_MNIST
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from backprop import datasets, experiment
 from backprop.cli import main
 
 BACKPROP = Path(sys.executable).with_name("backprop")
-MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -151,10 +150,8 @@ def test_csv_regression_reports_mse_and_r2(tmp_path: Path) -> None:
     assert last.startswith("test mse") and float(last.split()[4]) > 0.95  # R2
 
 
-def test_mnist_one_epoch_reaches_90_percent(tmp_path: Path) -> None:
-    if not MNIST.is_dir():
-        pytest.skip(f"the MNIST files are not at {MNIST}")
-    args = ["train", "mnist", "--data-dir", str(MNIST), "--layers", "784,128,10"]
+def test_mnist_one_epoch_reaches_90_percent(tmp_path: Path, shared_mnist: Path) -> None:
+    args = ["train", "mnist", "--data-dir", str(shared_mnist), "--layers", "784,128,10"]
     assert main([*args, "--epochs", "1", "--out", str(tmp_path / "m"), "-q"]) == 0
     report = (tmp_path / "m" / "report.txt").read_text()
     accuracy = float(report.split("test set:")[1].split()[1])

@@ -14,8 +14,6 @@ from backprop import datasets
 from backprop.datasets import Dataset, DownloadError, IdxFileSpec, load, read_idx
 from backprop.preprocessing import Scaler, train_test_split
 
-SHARED_MNIST = Path("/work/shared/data/mnist")
-
 # --------------------------------------------------------------------------------------------
 # Built-in datasets
 # --------------------------------------------------------------------------------------------
@@ -205,11 +203,9 @@ def test_read_idx_rejects_trailing_bytes_and_truncated_header(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def mnist() -> Dataset:
+def mnist(shared_mnist: Path) -> Dataset:
     """The real MNIST from the shared folder (loaded once: it takes half a second)."""
-    if not SHARED_MNIST.is_dir():
-        pytest.skip(f"MNIST files not available: {SHARED_MNIST} does not exist")
-    return load("mnist", data_dir=SHARED_MNIST)
+    return load("mnist", data_dir=shared_mnist)
 
 
 def test_mnist_shapes_labels_and_scaling(mnist):
@@ -226,11 +222,9 @@ def test_mnist_shapes_labels_and_scaling(mnist):
     assert mnist.feature_names[-1] == "pixel_27_27"
 
 
-def test_mnist_checksum_table_matches_shared_files(tmp_path, monkeypatch):
+def test_mnist_checksum_table_matches_shared_files(tmp_path, monkeypatch, shared_mnist):
     """Downloading from a file:// mirror of the shared copy exercises the real checksums."""
-    if not SHARED_MNIST.is_dir():
-        pytest.skip(f"MNIST files not available: {SHARED_MNIST} does not exist")
-    directory = datasets.download_mnist(tmp_path, mirrors=[SHARED_MNIST.as_uri()])
+    directory = datasets.download_mnist(tmp_path, mirrors=[shared_mnist.as_uri()])
     assert sorted(p.name for p in directory.iterdir()) == sorted(
         f"{spec.name}.gz" for spec in datasets.MNIST_FILES.values()
     )

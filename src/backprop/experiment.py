@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop import datasets, io, reports
+from backprop import datasets, io, metrics, reports
 from backprop._validation import check_positive_int
 from backprop.network import Network
 from backprop.optimizers import get_optimizer
@@ -186,7 +186,7 @@ class Model:
 
     def predict_indices(self, X: Any) -> np.ndarray:
         """Class indices 0..k-1 (classification only)."""
-        return _indices(self.outputs(X))
+        return metrics.predicted_classes(self.outputs(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Per-class probabilities (classification only); one sigmoid output p gives [1-p, p]."""
@@ -272,13 +272,6 @@ class Model:
         if self.scaler is None:
             return {}
         return {f"scaler.{k}": v for k, v in self.scaler.to_arrays().items()}
-
-
-def _indices(outputs: np.ndarray) -> np.ndarray:
-    """Class indices from outputs: the largest output, or output >= 0.5 for a single neuron."""
-    if outputs.shape[1] == 1:
-        return (outputs[:, 0] >= 0.5).astype(np.int64)
-    return outputs.argmax(axis=1)
 
 
 @dataclass

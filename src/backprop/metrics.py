@@ -20,6 +20,13 @@ def target_kind(Y: np.ndarray) -> str | None:
     return "binary"
 
 
+def predicted_classes(outputs: np.ndarray) -> np.ndarray:
+    """Class indices from outputs: the largest output, or output >= 0.5 for a single neuron."""
+    if outputs.shape[1] == 1:
+        return (outputs[:, 0] >= 0.5).astype(np.int64)
+    return outputs.argmax(axis=1)
+
+
 def truth(Y: np.ndarray, kind: str) -> np.ndarray:
     """What a right answer is for each sample: the class index, or each output's 0/1."""
     return Y.argmax(axis=1) if kind == "multiclass" else Y == 1

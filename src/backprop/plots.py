@@ -18,6 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
+from backprop.metrics import predicted_classes
 from backprop.network import Network
 
 PathLike = str | os.PathLike[str]
@@ -131,7 +132,7 @@ def plot_decision_boundary(
     grid_x, grid_y = np.meshgrid(xs, ys)
     grid = np.column_stack([grid_x.ravel(), grid_y.ravel()])
     outputs = net.predict(transform(grid) if transform else grid)
-    predicted = (outputs[:, 0] >= 0.5) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
+    predicted = predicted_classes(outputs)
 
     n_classes = max(int(labels.max()) + 1, outputs.shape[1], 2)
     colours = ListedColormap([CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)])
