@@ -131,6 +131,36 @@ def reference_loss(name: str, A: np.ndarray, Y: np.ndarray) -> float:
     return float(np.mean(per_sample))
 
 
+@pytest.mark.parametrize(
+    ("output", "loss"),
+    [
+        ("sigmoid", "half_squared_error"),
+        ("tanh", "mse"),
+        ("sigmoid", "binary_cross_entropy"),
+        ("softmax", "cross_entropy"),
+    ],
+)
+@pytest.mark.parametrize("scale", [1.0, 5.0])
+def test_loss_values_match_the_formulas(output, loss, scale):
+    """Each loss's per-sample values, their batch total (computed its own faster way) and a
+    weighted batch loss, against the formulas written out in reference_loss."""
+    rng = np.random.default_rng(3)
+    net = bp.Network([4, 5, 3], activation="tanh", output=output, loss=loss, seed=1)
+    net.layers[1].weights = scale * net.layers[1].weights  # scale 5: nearly saturated outputs
+    X = rng.normal(size=(9, 4))
+    Y = make_targets(rng, loss, 9, 3)
+    A = net.predict(X)
+    net_inputs, outputs = net.forward(X)
+    per_sample = net.loss.per_sample(Y, outputs[-1], net_inputs[-1])
+    expected = [reference_loss(loss, A[i : i + 1], Y[i : i + 1]) for i in range(9)]
+    np.testing.assert_allclose(per_sample, expected, rtol=1e-9, atol=1e-12)
+    total = net.loss.total(Y, outputs[-1], net_inputs[-1])
+    assert total == pytest.approx(per_sample.sum(), rel=1e-12, abs=1e-12)
+    weights = rng.uniform(0.5, 2.0, 9)
+    weighted = net.batch_loss(Y, net_inputs, outputs, weights / weights.mean())
+    assert weighted == pytest.approx(np.average(expected, weights=weights), rel=1e-9)
+
+
 def numerical_gradients(net, X, Y, loss, h=1e-6):
     """Central differences of reference_loss(predict) with respect to every parameter."""
     out = []

@@ -354,6 +354,43 @@ def test_shuffled_minibatches_are_a_permutation(regression_data):
     assert history.history["loss"][0] == pytest.approx(np.mean(start_losses), rel=1e-6)
 
 
+@pytest.mark.parametrize("gather_bytes", [1, 700, 1 << 20])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_shuffled_fit_equals_a_loop_over_permuted_batches(monkeypatch, gather_bytes, weighted):
+    """fit gathers shuffled rows a chunk of batches at a time (GATHER_BYTES): one batch per
+    chunk, a few (the last chunk and batch short), or the whole data set. Each way trains
+    exactly as batches cut from rng.permutation(n), one epoch after another."""
+    monkeypatch.setattr(bp.training, "GATHER_BYTES", gather_bytes)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(23, 3))
+    labels = rng.integers(0, 3, 23)
+    weights = rng.uniform(0.5, 2.0, 23) if weighted else None
+    net = bp.Network([3, 4, 3], activation="tanh", output="softmax", seed=5)
+    reference = net.copy()
+    history = net.fit(X, labels, epochs=3, lr=0.3, batch_size=5, sample_weight=weights)
+
+    Y = np.eye(3)[labels]
+    w = None if weights is None else weights * (23 / weights.sum())  # as fit rescales them
+    gradient = np.empty_like(reference.parameter_vector)
+    losses, accuracies = [], []
+    for _ in range(3):
+        order = reference.rng.permutation(23)
+        total = correct = 0.0
+        for start in range(0, 23, 5):
+            rows = order[start : start + 5]
+            loss, _, output = reference.loss_and_gradients(
+                X[rows], Y[rows], None if w is None else w[rows], out=reference.views(gradient)
+            )
+            reference.parameter_vector -= 0.3 * gradient
+            total += loss * len(rows)
+            correct += np.count_nonzero(output.argmax(axis=1) == labels[rows])
+        losses.append(total / 23)
+        accuracies.append(correct / 23)
+    assert_bit_identical(weights_of(net), weights_of(reference))
+    assert history["loss"] == losses
+    assert history["accuracy"] == accuracies
+
+
 def test_default_lr_is_optimizer_default(regression_data):
     X, Y = regression_data
     a = bp.Network([3, 5, 2], seed=1)

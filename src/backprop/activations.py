@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from backprop._arrays import ones
 from backprop._validation import check_choice
 
 Array = np.ndarray
@@ -125,9 +126,12 @@ class Softmax(Activation):
     name = "softmax"
 
     def __call__(self, z: Array) -> Array:
-        # Subtracting the row maximum changes nothing mathematically and keeps exp finite.
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        # Subtracting each row's largest net input changes nothing mathematically and keeps
+        # exp finite. An argmax and a gather find it faster than a maximum over each row.
+        largest = z[np.arange(len(z)), z.argmax(axis=1)]
+        e = np.exp(z - largest[:, None])
+        e /= np.dot(e, ones(z.shape[1], z.dtype))[:, None]
+        return e
 
     def derivative(self, a: Array) -> Array:
         raise TypeError("softmax has no element-wise derivative; use backward(a, error)")

@@ -60,7 +60,7 @@ class Dense:
 
     def net_input(self, x: np.ndarray) -> np.ndarray:
         """z = x @ weights + bias, one row per sample."""
-        z = x @ self._weights
+        z = np.dot(x, self._weights)
         if self._bias is not None:
             z += self._bias
         return z

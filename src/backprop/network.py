@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop import metrics
+from backprop._arrays import ones
 from backprop._validation import (
     check_choice,
     check_positive_float,
@@ -177,11 +178,12 @@ class Network:
             layer_input = outputs[index]
             if deltas is not None:
                 deltas.insert(0, delta)
-            np.matmul(layer_input.T, delta, out=layer_grads[0])
+            np.dot(layer_input.T, delta, out=layer_grads[0])
             if layer.bias is not None:
-                delta.sum(axis=0, out=layer_grads[1])
+                # A bias is a weight on an input that is always 1: its gradient sums the deltas.
+                np.dot(ones(len(delta), delta.dtype), delta, out=layer_grads[1])
             if index > 0:
-                error = delta @ layer.weights.T  # dE/da for the layer below
+                error = np.dot(delta, layer.weights.T)  # dE/da for the layer below
                 delta = self.layers[index - 1].activation.backward(layer_input, error)
         return grads
 
@@ -208,10 +210,10 @@ class Network:
         weights: np.ndarray | None = None,
     ) -> float:
         """The mean over the batch of each sample's (weighted) loss, from a forward pass."""
+        if weights is None:
+            return self.loss.total(Y, outputs[-1], net_inputs[-1]) / len(Y)
         losses = self.loss.per_sample(Y, outputs[-1], net_inputs[-1])
-        if weights is not None:
-            losses *= weights
-        return float(losses.sum()) / len(Y)
+        return float(np.dot(weights, losses)) / len(Y)
 
     # -- the public API -------------------------------------------------------------------------
 
@@ -255,7 +257,7 @@ class Network:
         for i in range(0, len(X), CHUNK):
             x, y = X[i : i + CHUNK], Y[i : i + CHUNK]
             net_inputs, outputs = self.forward(x)
-            loss += float(self.loss.per_sample(y, outputs[-1], net_inputs[-1]).sum())
+            loss += self.loss.total(y, outputs[-1], net_inputs[-1])
             if kind is not None:
                 correct += metrics.count_correct(metrics.truth(y, kind), outputs[-1], kind)
         result = {"loss": loss / len(X)}

@@ -9,7 +9,7 @@ the batches had just before their updates, as Keras reports it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -224,6 +224,7 @@ def fit(
         validation_data = net.check_data(*validation_data)
     kind = metrics.target_kind(Y)
     truth = None if kind is None else metrics.truth(Y, kind)
+    batches = _Batches([X, Y, weights, truth], n, batch)
     parameters = net.parameter_vector
     # One gradient vector for the whole fit, laid out like the parameters: every step writes
     # into it, and the optimizer then updates all parameters in one operation.
@@ -253,16 +254,7 @@ def fit(
                 start_of_epoch.take()
                 order = net.rng.permutation(n) if shuffled else None
                 total_loss = correct = 0.0
-                for start in range(0, n, batch):
-                    rows: slice | np.ndarray
-                    if order is None:
-                        rows = slice(start, start + batch)
-                        x, y = X[rows], Y[rows]  # views, no copy
-                    else:
-                        rows = order[start : start + batch]
-                        # np.take gathers rows faster than fancy indexing does.
-                        x, y = np.take(X, rows, axis=0), np.take(Y, rows, axis=0)
-                    w = None if weights is None else weights[rows]
+                for start, (x, y, w, batch_truth) in batches(order):
                     loss, _, output = net.loss_and_gradients(x, y, w, out=gradient_views)
                     if not math.isfinite(loss):
                         _diverged(start_of_epoch, epoch, loss, opt, history)
@@ -270,8 +262,8 @@ def fit(
                         gradient[:n_weights] += weight_decay * parameters[:n_weights]
                     opt.step([parameters], [gradient])
                     total_loss += loss * len(x)
-                    if kind is not None and truth is not None:
-                        correct += metrics.count_correct(truth[rows], output, kind)
+                    if kind is not None and batch_truth is not None:
+                        correct += metrics.count_correct(batch_truth, output, kind)
                     for callback in callbacks:
                         callback.on_batch_end(start + len(x), n)
                 if not np.isfinite(parameters).all():
@@ -296,6 +288,60 @@ def fit(
     for callback in callbacks:
         callback.on_train_end()
     return history
+
+
+#: Bytes of shuffled rows gathered at once: small batches then cost one ``np.take`` per chunk of
+#: several batches instead of one each, and memory stays bounded whatever the data's size.
+GATHER_BYTES = 1 << 20
+
+
+class _Batches:
+    """An epoch's batches of some arrays (None stands for an absent one), row for row.
+
+    Without an order the batches are consecutive slices: views, no copies. With a shuffled
+    order, rows are gathered a chunk of several batches at a time, into buffers allocated once
+    per ``fit``.
+    """
+
+    def __init__(self, arrays: list[np.ndarray | None], n: int, batch: int) -> None:
+        self.arrays, self.n, self.batch = arrays, n, batch
+        row_bytes = sum(a[:1].nbytes for a in arrays if a is not None)
+        self.chunk = min(self.n, batch * max(1, GATHER_BYTES // (batch * row_bytes)))
+        self.buffers: list[np.ndarray | None] = []
+
+    def __call__(self, order: np.ndarray | None) -> Iterator[tuple[int, list[Any]]]:
+        """``(start, [batch of each array])`` for each batch, ``start`` counting samples."""
+        if order is None:
+            for start in range(0, self.n, self.batch):
+                yield start, [_rows(a, start, self.batch) for a in self.arrays]
+            return
+        if not self.buffers:
+            self.buffers = [
+                None if a is None else np.empty((self.chunk, *a.shape[1:]), a.dtype)
+                for a in self.arrays
+            ]
+        for first in range(0, self.n, self.chunk):
+            rows = order[first : first + self.chunk]
+            chunk = [
+                _gather(a, rows, buffer)
+                for a, buffer in zip(self.arrays, self.buffers, strict=True)
+            ]
+            for start in range(0, len(rows), self.batch):
+                yield first + start, [_rows(c, start, self.batch) for c in chunk]
+
+
+def _rows(array: np.ndarray | None, start: int, count: int) -> np.ndarray | None:
+    return None if array is None else array[start : start + count]
+
+
+def _gather(
+    array: np.ndarray | None, rows: np.ndarray, buffer: np.ndarray | None
+) -> np.ndarray | None:
+    if array is None or buffer is None:
+        return None
+    # mode="clip" spares np.take the bounds check that makes it buffer its output; the rows
+    # of a permutation are all valid.
+    return np.take(array, rows, axis=0, out=buffer[: len(rows)], mode="clip")
 
 
 class _Snapshot:
