@@ -109,3 +109,28 @@ def test_float32_training_follows_float64(activation: str, optimizer: str, lr: f
     out64, out32 = net64.predict(X), net32.predict(X)
     assert np.abs(out64 - out32).max() < FLOAT32_TOLERANCE
     assert (out64.argmax(axis=1) == out32.argmax(axis=1)).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_all_finite_sees_every_inf_and_nan(dtype: str) -> None:
+    from backprop._arrays import all_finite
+
+    vector = np.linspace(-3.0, 3.0, 1001).astype(dtype)
+    assert all_finite(vector)
+    with np.errstate(invalid="ignore"):  # as in fit
+        for bad in (np.inf, -np.inf, np.nan):
+            for index in (0, 500, 1000):
+                spoiled = vector.copy()
+                spoiled[index] = bad
+                assert not all_finite(spoiled)
+        both = vector.copy()
+        both[[3, 7]] = np.inf, -np.inf  # inf - inf is NaN: still seen
+        assert not all_finite(both)
+
+
+def test_shared_constant_arrays_are_read_only() -> None:
+    from backprop._arrays import ones, zeros
+
+    for array in (ones(5, np.dtype("float64")), zeros((2, 3), np.dtype("float32"))):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 7

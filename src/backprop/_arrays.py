@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -17,3 +18,25 @@ def ones(n: int, dtype: np.dtype) -> np.ndarray:
     vector = np.ones(n, dtype)
     vector.flags.writeable = False
     return vector
+
+
+@lru_cache(maxsize=64)
+def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A read-only array of zeros.
+
+    ``np.maximum(z, zeros)`` runs NumPy's vectorised loop for two arrays of one shape, about
+    three times faster than ``np.maximum(z, 0.0)``, whose scalar takes a slower broadcasting
+    loop.
+    """
+    array = np.zeros(shape, dtype)
+    array.flags.writeable = False
+    return array
+
+
+def all_finite(vector: np.ndarray) -> bool:
+    """Whether every entry of a 1-D array is finite, from its sum: an inf or a NaN anywhere
+    makes the sum inf or NaN. (So would finite entries summing past the largest float, which
+    for the parameters of a network means training diverged all the same.) One BLAS product,
+    where ``np.isfinite(vector).all()`` makes a boolean copy and reduces it. inf - inf warns
+    "invalid value" unless called under ``np.errstate(invalid="ignore")``, as ``fit`` does."""
+    return math.isfinite(np.dot(ones(len(vector), vector.dtype), vector))

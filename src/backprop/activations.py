@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from backprop._arrays import ones
+from backprop._arrays import ones, zeros
 from backprop._validation import check_choice
 
 Array = np.ndarray
@@ -75,7 +75,7 @@ class ReLU(Activation):
     smooth = False
 
     def __call__(self, z: Array) -> Array:
-        return np.maximum(z, 0.0)
+        return np.maximum(z, zeros(z.shape, z.dtype))
 
     def derivative(self, a: Array) -> Array:
         return (a > 0).astype(a.dtype)

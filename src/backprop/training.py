@@ -17,6 +17,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from backprop import metrics
+from backprop._arrays import all_finite
 from backprop._validation import (
     check_non_negative_float,
     check_positive_int,
@@ -266,7 +267,7 @@ def fit(
                         correct += metrics.count_correct(batch_truth, output, kind)
                     for callback in callbacks:
                         callback.on_batch_end(start + len(x), n)
-                if not np.isfinite(parameters).all():
+                if not all_finite(parameters):
                     _diverged(start_of_epoch, epoch, math.inf, opt, history)
 
                 logs = {"loss": total_loss / n}
@@ -313,7 +314,10 @@ class _Batches:
         """``(start, [batch of each array])`` for each batch, ``start`` counting samples."""
         if order is None:
             for start in range(0, self.n, self.batch):
-                yield start, [_rows(a, start, self.batch) for a in self.arrays]
+                yield (
+                    start,
+                    [a if a is None else a[start : start + self.batch] for a in self.arrays],
+                )
             return
         if not self.buffers:
             self.buffers = [
@@ -327,11 +331,10 @@ class _Batches:
                 for a, buffer in zip(self.arrays, self.buffers, strict=True)
             ]
             for start in range(0, len(rows), self.batch):
-                yield first + start, [_rows(c, start, self.batch) for c in chunk]
-
-
-def _rows(array: np.ndarray | None, start: int, count: int) -> np.ndarray | None:
-    return None if array is None else array[start : start + count]
+                yield (
+                    first + start,
+                    [c if c is None else c[start : start + self.batch] for c in chunk],
+                )
 
 
 def _gather(
