@@ -210,10 +210,16 @@ class Network:
         weights: np.ndarray | None = None,
     ) -> float:
         """The mean over the batch of each sample's (weighted) loss, from a forward pass."""
+        return self.summed_loss(Y, outputs[-1], net_inputs[-1], weights) / len(Y)
+
+    def summed_loss(
+        self, Y: np.ndarray, A: np.ndarray, Z: np.ndarray, weights: np.ndarray | None = None
+    ) -> float:
+        """The sum over the rows of each sample's loss (times its weight), from the output
+        layer's outputs ``A`` and net inputs ``Z``."""
         if weights is None:
-            return self.loss.total(Y, outputs[-1], net_inputs[-1]) / len(Y)
-        losses = self.loss.per_sample(Y, outputs[-1], net_inputs[-1])
-        return float(np.dot(weights, losses)) / len(Y)
+            return self.loss.total(Y, A, Z)
+        return float(np.dot(weights, self.loss.per_sample(Y, A, Z)))
 
     # -- the public API -------------------------------------------------------------------------
 

@@ -225,7 +225,7 @@ def fit(
         validation_data = net.check_data(*validation_data)
     kind = metrics.target_kind(Y)
     truth = None if kind is None else metrics.truth(Y, kind)
-    batches = _Batches([X, Y, weights, truth], n, batch)
+    chunks = _Chunks([X, Y, weights, truth], n, batch)
     parameters = net.parameter_vector
     # One gradient vector for the whole fit, laid out like the parameters: every step writes
     # into it, and the optimizer then updates all parameters in one operation.
@@ -255,18 +255,33 @@ def fit(
                 start_of_epoch.take()
                 order = net.rng.permutation(n) if shuffled else None
                 total_loss = correct = 0.0
-                for start, (x, y, w, batch_truth) in batches(order):
-                    loss, _, output = net.loss_and_gradients(x, y, w, out=gradient_views)
+                seen = 0
+                for x_chunk, y_chunk, w_chunk, truth_chunk in chunks(order):
+                    # Each step keeps its output layer's net inputs and outputs; the chunk's
+                    # losses (those the batches had before their updates) and accuracy are
+                    # then computed together, in a few NumPy calls instead of a few per batch.
+                    net_inputs: list[np.ndarray] = []
+                    outputs: list[np.ndarray] = []
+                    for start in range(0, len(x_chunk), batch):
+                        rows = slice(start, start + batch)
+                        w = None if w_chunk is None else w_chunk[rows]
+                        layer_z, layer_a = net.forward(x_chunk[rows])
+                        net.backward(y_chunk[rows], layer_z, layer_a, w, out=gradient_views)
+                        if weight_decay:
+                            gradient[:n_weights] += weight_decay * parameters[:n_weights]
+                        opt.step([parameters], [gradient])
+                        net_inputs.append(layer_z[-1])
+                        outputs.append(layer_a[-1])
+                        seen += len(layer_a[-1])
+                        for callback in callbacks:
+                            callback.on_batch_end(seen, n)
+                    A, Z = _joined(outputs), _joined(net_inputs)
+                    loss = net.summed_loss(y_chunk, A, Z, w_chunk)
                     if not math.isfinite(loss):
                         _diverged(start_of_epoch, epoch, loss, opt, history)
-                    if weight_decay:
-                        gradient[:n_weights] += weight_decay * parameters[:n_weights]
-                    opt.step([parameters], [gradient])
-                    total_loss += loss * len(x)
-                    if kind is not None and batch_truth is not None:
-                        correct += metrics.count_correct(batch_truth, output, kind)
-                    for callback in callbacks:
-                        callback.on_batch_end(start + len(x), n)
+                    total_loss += loss
+                    if kind is not None:
+                        correct += metrics.count_correct(truth_chunk, A, kind)
                 if not all_finite(parameters):
                     _diverged(start_of_epoch, epoch, math.inf, opt, history)
 
@@ -291,50 +306,47 @@ def fit(
     return history
 
 
-#: Bytes of shuffled rows gathered at once: small batches then cost one ``np.take`` per chunk of
-#: several batches instead of one each, and memory stays bounded whatever the data's size.
-GATHER_BYTES = 1 << 20
+#: Bytes of data rows per chunk (rounded to whole batches). Shuffled rows are gathered a chunk
+#: at a time, one ``np.take`` for several small batches, and the chunk's losses are computed
+#: together; memory stays bounded whatever the data's size.
+CHUNK_BYTES = 1 << 20
 
 
-class _Batches:
-    """An epoch's batches of some arrays (None stands for an absent one), row for row.
+class _Chunks:
+    """An epoch's rows of some arrays (None stands for an absent one), in chunks of whole
+    batches.
 
-    Without an order the batches are consecutive slices: views, no copies. With a shuffled
-    order, rows are gathered a chunk of several batches at a time, into buffers allocated once
-    per ``fit``.
+    Without an order the chunks are consecutive slices: views, no copies. With a shuffled
+    order, a chunk's rows are gathered into buffers allocated once per ``fit``.
     """
 
     def __init__(self, arrays: list[np.ndarray | None], n: int, batch: int) -> None:
-        self.arrays, self.n, self.batch = arrays, n, batch
+        self.arrays, self.n = arrays, n
         row_bytes = sum(a[:1].nbytes for a in arrays if a is not None)
-        self.chunk = min(self.n, batch * max(1, GATHER_BYTES // (batch * row_bytes)))
+        self.size = min(n, batch * max(1, CHUNK_BYTES // (batch * row_bytes)))
         self.buffers: list[np.ndarray | None] = []
 
-    def __call__(self, order: np.ndarray | None) -> Iterator[tuple[int, list[Any]]]:
-        """``(start, [batch of each array])`` for each batch, ``start`` counting samples."""
+    def __call__(self, order: np.ndarray | None) -> Iterator[list[Any]]:
+        """One list of arrays per chunk, in the order of ``arrays``."""
         if order is None:
-            for start in range(0, self.n, self.batch):
-                yield (
-                    start,
-                    [a if a is None else a[start : start + self.batch] for a in self.arrays],
-                )
+            for first in range(0, self.n, self.size):
+                yield [a if a is None else a[first : first + self.size] for a in self.arrays]
             return
         if not self.buffers:
             self.buffers = [
-                None if a is None else np.empty((self.chunk, *a.shape[1:]), a.dtype)
+                None if a is None else np.empty((self.size, *a.shape[1:]), a.dtype)
                 for a in self.arrays
             ]
-        for first in range(0, self.n, self.chunk):
-            rows = order[first : first + self.chunk]
-            chunk = [
+        for first in range(0, self.n, self.size):
+            rows = order[first : first + self.size]
+            yield [
                 _gather(a, rows, buffer)
                 for a, buffer in zip(self.arrays, self.buffers, strict=True)
             ]
-            for start in range(0, len(rows), self.batch):
-                yield (
-                    first + start,
-                    [c if c is None else c[start : start + self.batch] for c in chunk],
-                )
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def _gather(
