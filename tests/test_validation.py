@@ -240,6 +240,22 @@ def test_non_finite_x(method, bad):
     check_message(excinfo, r"X", r"(?i)nan|inf|finite")
 
 
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_non_finite_x_found_in_any_memory_layout(layout):
+    """The quick check sums rows with one BLAS product; every layout still finds the bad
+    entry, and huge finite values that overflow a float32 sum are not mistaken for it."""
+    net = bp.Network([3, 2], dtype="float32")
+    X = np.full((9000, 6), 1e38, np.float32)  # its sums overflow float32
+    views = {"C": X[:, :3], "F": np.asfortranarray(X[:, :3]), "strided": X[:, ::2]}
+    view = views[layout]
+    if layout == "C":
+        view = np.ascontiguousarray(view)
+    assert net.predict(view).shape == (9000, 2)
+    view[8765, 2] = -np.inf
+    with pytest.raises(ValueError, match=r"X contains -inf at index \(8765, 2\)"):
+        net.predict(view)
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 @pytest.mark.parametrize("method", METHODS)
 def test_non_finite_y(method, bad):

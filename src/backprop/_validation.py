@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from backprop._arrays import all_finite, ones
+
 
 def check_choice(argument: str, value: Any, choices: Iterable[str]) -> str:
     """``value`` if it is one of ``choices``, else a ValueError listing them."""
@@ -84,14 +86,29 @@ def as_float_array(argument: str, value: Any, dtype: np.dtype) -> np.ndarray:
     if array.size == 0 or array.shape[0] == 0:
         raise ValueError(f"{argument} is empty (shape {array.shape}): expected at least one sample")
     array = array.astype(dtype, copy=False)
-    # Checked in slices: a mask of the whole of a large data set would double its memory.
-    if not all(np.isfinite(array[i : i + 4096]).all() for i in range(0, len(array), 4096)):
+    if not _all_finite(array):
         position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise ValueError(
             f"{argument} contains {array[position]} at index {position}: "
             "expected finite numbers (no NaN or infinity)"
         )
     return array
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """Whether every entry of a float array is finite.
+
+    First from its row sums, one BLAS pass (scikit-learn checks a sum the same way): an inf
+    or a NaN anywhere makes them non-finite. Only then (or when huge finite values overflowed
+    a sum) is each entry checked, in slices: a mask of a whole large data set would double
+    its memory.
+    """
+    if array.flags.c_contiguous or array.flags.f_contiguous:  # reshaped and multiplied in place
+        rows = array.reshape(len(array), -1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if all_finite(np.dot(rows, ones(rows.shape[1], rows.dtype))):
+                return True
+    return all(np.isfinite(array[i : i + 4096]).all() for i in range(0, len(array), 4096))
 
 
 def check_X(X: Any, n_inputs: int, dtype: np.dtype) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Optimizers: how a gradient becomes a step.
 
-Each ``step(params, grads)`` updates the parameter arrays in place. The update rules follow
-PyTorch's ``torch.optim.SGD`` and ``torch.optim.Adam`` exactly, so the two agree step for step.
+Each ``step(params, grads)`` updates the parameter arrays in place; the gradient arrays are the
+training loop's scratch, which a step may overwrite. The update rules follow PyTorch's
+``torch.optim.SGD`` and ``torch.optim.Adam`` exactly, so the two agree step for step.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Optimizer:
         self.lr = check_positive_float("lr", self.default_lr if lr is None else lr)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Update each parameter array in place from its gradient (which may be overwritten)."""
         raise NotImplementedError
 
     def _state(self, params: list[np.ndarray]) -> list[np.ndarray]:
@@ -56,7 +58,9 @@ class SGD(Optimizer):
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         for p, g in zip(params, grads, strict=True):
-            p -= self.lr * g
+            # lr * g in place: one pass over memory less than a temporary would take.
+            g *= self.lr
+            p -= g
 
 
 class Momentum(Optimizer):
