@@ -188,7 +188,7 @@ def test_ctrl_c_keeps_last_model_and_resumes(
     assert main([*args, "--out", str(tmp_path / "full")]) == 0
 
     steps = {"n": 0}
-    original = bp.Network.loss_and_gradients
+    original = bp.Network.backward
 
     def interrupted(self: bp.Network, *a: object, **k: object) -> object:
         steps["n"] += 1
@@ -196,7 +196,7 @@ def test_ctrl_c_keeps_last_model_and_resumes(
             raise KeyboardInterrupt
         return original(self, *a, **k)
 
-    monkeypatch.setattr(bp.Network, "loss_and_gradients", interrupted)
+    monkeypatch.setattr(bp.Network, "backward", interrupted)
     assert main([*args, "--out", str(tmp_path / "cut")]) == 130
     message = capsys.readouterr().err
     assert "interrupted after epoch 7" in message and "--resume" in message

@@ -53,18 +53,18 @@ def test_a_steady_state_step_allocates_only_batch_sized_arrays(
     gradient = np.empty_like(net.parameter_vector)
     views = net.views(gradient)
     optimizer = bp.SGD(lr=0.01)
-    net.loss_and_gradients(x, Y, out=views)
+    net.backward(Y, *net.forward(x), out=views)
     tracemalloc.start()
     try:
         before, _ = tracemalloc.get_traced_memory()
-        for _ in range(3):
-            net.loss_and_gradients(x, Y, out=views)
+        for _ in range(3):  # a step of fit: forward, backward into the gradient, update
+            net.backward(Y, *net.forward(x), out=views)
             optimizer.step([net.parameter_vector], [gradient])
         after, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     batch_bytes = x.nbytes  # 128 x 784 float32: 400 kB
-    assert peak - before < 2 * batch_bytes  # activations and one temporary of the update
+    assert peak - before < 2 * batch_bytes  # the layers' activations, net inputs and deltas
     assert after - before < 10_000  # nothing kept between steps
 
 
