@@ -134,3 +134,15 @@ def test_shared_constant_arrays_are_read_only() -> None:
     for array in (ones(5, np.dtype("float64")), zeros((2, 3), np.dtype("float32"))):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 7
+
+
+def test_relu_caches_zeros_for_batches_only() -> None:
+    from backprop._arrays import zeros
+
+    relu = bp.activations.ReLU()
+    rng = np.random.default_rng(0)
+    zeros.cache_clear()
+    for shape in [(32, 16), (400, 300)]:  # a training batch, and prediction-sized
+        z = rng.normal(size=shape)
+        np.testing.assert_array_equal(relu(z), np.where(z > 0, z, 0.0))
+    assert zeros.cache_info().currsize == 1  # the batch's zeros only

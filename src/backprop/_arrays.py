@@ -20,13 +20,13 @@ def ones(n: int, dtype: np.dtype) -> np.ndarray:
     return vector
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """A read-only array of zeros.
 
-    ``np.maximum(z, zeros)`` runs NumPy's vectorised loop for two arrays of one shape, about
-    three times faster than ``np.maximum(z, 0.0)``, whose scalar takes a slower broadcasting
-    loop.
+    ``np.maximum(z, zeros)`` runs NumPy's vectorised loop for two arrays of one shape, two to
+    three times faster on a float32 batch than ``np.maximum(z, 0.0)``, whose scalar takes a
+    slower broadcasting loop. Meant for small arrays: the cache keeps what it returns.
     """
     array = np.zeros(shape, dtype)
     array.flags.writeable = False

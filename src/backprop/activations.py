@@ -20,6 +20,10 @@ from backprop._validation import check_choice
 
 Array = np.ndarray
 
+#: Arrays up to this many entries (a batch of hidden outputs) are compared with a cached
+#: array of zeros; larger ones, in prediction, with the scalar 0, so the cache stays small.
+SMALL = 1 << 16
+
 
 class Activation:
     """An element-wise activation: ``a = f(z)``, ``delta = error * f'(z)``."""
@@ -75,7 +79,9 @@ class ReLU(Activation):
     smooth = False
 
     def __call__(self, z: Array) -> Array:
-        return np.maximum(z, zeros(z.shape, z.dtype))
+        if z.size <= SMALL:  # a training batch: an array of zeros takes NumPy's faster loop
+            return np.maximum(z, zeros(z.shape, z.dtype))
+        return np.maximum(z, 0.0)
 
     def derivative(self, a: Array) -> Array:
         return (a > 0).astype(a.dtype)

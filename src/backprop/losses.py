@@ -2,8 +2,8 @@
 
 A sample's loss E sums over the output neurons (``mse`` alone averages them); a batch's loss is
 the mean over its samples. ``per_sample`` returns one E per row; ``total`` their sum, which the
-training loop needs at every step and which most losses can compute in fewer passes over the
-batch than the rows one by one.
+training loop needs for every chunk of batches and which most losses compute in fewer passes
+than the rows one by one.
 
 ``delta`` returns dE/dz at the output layer, the first delta of the backward pass. For the
 squared errors that is the output error dE/da times the activation's derivative, as the
