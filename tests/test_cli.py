@@ -240,6 +240,7 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
         (["train", "xor", "--epochs", "0"], ["epochs", "0"]),
         (["train", "xor", "--batch-size", "zero"], ["--batch-size", "zero"]),
         (["train", "xor", "--activation", "swish"], ["--activation", "swish"]),
+        (["train", "xor", "--activation", "softmax"], ["--activation", "softmax", "relu"]),
         (["train", "xor", "--checkpoint-every", "0"], ["--checkpoint-every", "0"]),
         (["train", "xor", "--test-size", "1.5"], ["test_size=1.5"]),
         (["train", "digits", "--patience", "0"], ["patience", "0"]),

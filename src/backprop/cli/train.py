@@ -28,7 +28,9 @@ RUN_OPTIONS = (
 @click.argument("dataset", required=False)
 @click.option("--layers", type=LAYERS, help="Layer sizes, input first, e.g. 64,32,16,10.")
 @click.option(
-    "--activation", type=click.Choice(list(ACTIVATIONS)), help="Hidden layers' activation."
+    "--activation",
+    type=click.Choice([name for name in ACTIVATIONS if name != "softmax"]),
+    help="Hidden layers' activation (softmax is for the output layer).",
 )
 @click.option("--output", type=click.Choice(list(ACTIVATIONS)), help="Output layer's activation.")
 @click.option("--loss", type=click.Choice(list(LOSSES)))
