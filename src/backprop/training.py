@@ -307,9 +307,9 @@ def fit(
 
 
 #: Bytes of data rows per chunk (rounded to whole batches). Shuffled rows are gathered a chunk
-#: at a time, one ``np.take`` for several small batches, and the chunk's losses are computed
-#: together; memory stays bounded whatever the data's size.
-CHUNK_BYTES = 1 << 20
+#: at a time, one ``np.take`` for several batches, and the chunk's losses are computed together;
+#: memory stays bounded whatever the data's size. 4 MB holds ten 128-row batches of MNIST.
+CHUNK_BYTES = 1 << 22
 
 
 class _Chunks:
