@@ -263,7 +263,7 @@ class Network:
         for i in range(0, len(X), CHUNK):
             x, y = X[i : i + CHUNK], Y[i : i + CHUNK]
             net_inputs, outputs = self.forward(x)
-            loss += self.loss.total(y, outputs[-1], net_inputs[-1])
+            loss += self.summed_loss(y, outputs[-1], net_inputs[-1])
             if kind is not None:
                 correct += metrics.count_correct(metrics.truth(y, kind), outputs[-1], kind)
         result = {"loss": loss / len(X)}
