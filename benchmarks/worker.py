@@ -36,7 +36,7 @@ import numpy as np
 from workloads import WORKLOADS, Workload  # benchmarks/ is on sys.path: this script's folder
 
 import backprop
-import backprop.datasets
+import backprop.data.datasets
 
 SEED = 0
 WARMUP_ROWS = 1024

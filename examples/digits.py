@@ -22,7 +22,7 @@ from sklearn.metrics import classification_report
 from sklearn.model_selection import train_test_split
 
 import backprop as bp
-from backprop.plots import plot_confusion_matrix, plot_history
+from backprop.run.plots import plot_confusion_matrix, plot_history
 
 
 class PrintLoss(bp.Callback):

@@ -17,9 +17,8 @@ import argparse
 from pathlib import Path
 
 import backprop as bp
-from backprop import render
-from backprop.explain import explain
-from backprop.plots import plot_single_sample
+from backprop.explain import explain, render
+from backprop.run.plots import plot_single_sample
 
 X, TARGET = [0.1, 0.4], [0.7]
 W1, W2, B = 0.5, 0.2, 1.83

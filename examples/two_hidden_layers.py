@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 import backprop as bp
-from backprop.plots import plot_single_sample
+from backprop.run.plots import plot_single_sample
 
 X, TARGET = [0.1, 0.4, 4.1], [0.2]
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from backprop import render
-from backprop.explain import explain, worked_example
+from backprop.explain import explain, render, worked_example
 
 
 def main() -> None:

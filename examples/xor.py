@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 import backprop as bp
-from backprop.neuron import NeuronNetwork
-from backprop.plots import plot_history
+from backprop.explain.neuron import NeuronNetwork
+from backprop.run.plots import plot_history
 
 X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 Y = [[0.0], [1.0], [1.0], [0.0]]

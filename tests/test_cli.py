@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import datasets, experiment
 from backprop.cli import main
+from backprop.data import datasets
+from backprop.run import experiment
 
 BACKPROP = Path(sys.executable).with_name("backprop")
 

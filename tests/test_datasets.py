@@ -1,4 +1,4 @@
-"""Tests for backprop.datasets (built-ins, IDX/MNIST, CSV) and backprop.preprocessing."""
+"""Tests for backprop.data.datasets (built-ins, IDX/MNIST, CSV) and backprop.preprocessing."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop import datasets
-from backprop.datasets import Dataset, DownloadError, IdxFileSpec, load, read_idx
-from backprop.preprocessing import Scaler, train_test_split
+from backprop.data import datasets
+from backprop.data.datasets import Dataset, DownloadError, IdxFileSpec, load, read_idx
+from backprop.data.preprocessing import Scaler, train_test_split
 
 # --------------------------------------------------------------------------------------------
 # Built-in datasets

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import render
 from backprop.cli import main
 from backprop.explain import (
     Trace,
     explain,
     network_from_weights,
+    render,
     tutorial_names,
     worked_example,
 )

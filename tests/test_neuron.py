@@ -7,7 +7,7 @@ import pytest
 
 import backprop as bp
 from backprop.explain import explain
-from backprop.neuron import Neuron, NeuronLayer, NeuronNetwork
+from backprop.explain.neuron import Neuron, NeuronLayer, NeuronNetwork
 
 RANDOM_NETWORKS = [
     ([2, 2, 1], "sigmoid", "sigmoid", True),

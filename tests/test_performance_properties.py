@@ -42,7 +42,7 @@ def test_training_never_copies_the_data(big_data: tuple[np.ndarray, np.ndarray])
     # The largest arrays fit should make: the buffers of one chunk of shuffled rows
     # (CHUNK_BYTES), the one-hot targets (16,000 x 10) and a 4096-row forward pass for the
     # validation loss; a copy of X would be 50 MB.
-    limit = bp.training.CHUNK_BYTES + 5e6
+    limit = bp.training.loop.CHUNK_BYTES + 5e6
     assert growth < limit, f"fit allocated up to {growth / 1e6:.1f} MB at once"
 
 
@@ -115,7 +115,7 @@ def test_float32_training_follows_float64(activation: str, optimizer: str, lr: f
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_all_finite_sees_every_inf_and_nan(dtype: str) -> None:
-    from backprop._arrays import all_finite
+    from backprop.engine.arrays import all_finite
 
     vector = np.linspace(-3.0, 3.0, 1001).astype(dtype)
     assert all_finite(vector)
@@ -131,7 +131,7 @@ def test_all_finite_sees_every_inf_and_nan(dtype: str) -> None:
 
 
 def test_shared_constant_arrays_are_read_only() -> None:
-    from backprop._arrays import ones, zeros
+    from backprop.engine.arrays import ones, zeros
 
     for array in (ones(5, np.dtype("float64")), zeros((2, 3), np.dtype("float32"))):
         with pytest.raises(ValueError, match="read-only"):
@@ -139,9 +139,10 @@ def test_shared_constant_arrays_are_read_only() -> None:
 
 
 def test_relu_caches_zeros_for_batches_only() -> None:
-    from backprop._arrays import zeros
+    from backprop.engine.activations import ReLU
+    from backprop.engine.arrays import zeros
 
-    relu = bp.activations.ReLU()
+    relu = ReLU()
     rng = np.random.default_rng(0)
     zeros.cache_clear()
     for shape in [(32, 16), (400, 300)]:  # a training batch, and prediction-sized

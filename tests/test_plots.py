@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import plots
+from backprop.run import plots
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -81,7 +81,7 @@ def test_plot_single_sample(tmp_path):
 def test_plots_need_no_display(tmp_path):
     """Importing and plotting works with no display and leaves pyplot's backend alone."""
     code = (
-        "import sys, backprop.plots as p; "
+        "import sys, backprop.run.plots as p; "
         f"p.plot_single_sample([1, 0.5], [0.2, 0.1], {str(tmp_path / 'x.png')!r}); "
         "assert 'matplotlib.pyplot' not in sys.modules"
     )

@@ -5,11 +5,15 @@
 >>> history = net.fit(X, Y, epochs=10_000, lr=0.2, batch_size=1)
 """
 
-from backprop.activations import ACTIVATIONS, Activation
-from backprop.explain import Trace, explain
-from backprop.gradcheck import gradcheck
-from backprop.initializers import INITIALIZERS
-from backprop.io import (
+from backprop import _moved
+from backprop.engine.activations import ACTIVATIONS, Activation
+from backprop.engine.gradcheck import gradcheck
+from backprop.engine.initializers import INITIALIZERS
+from backprop.engine.layers import Dense
+from backprop.engine.losses import LOSSES, Loss
+from backprop.engine.network import Network
+from backprop.explain.trace import Trace, explain
+from backprop.saving.model_file import (
     Checkpoint,
     ModelFileError,
     SavedModel,
@@ -19,13 +23,12 @@ from backprop.io import (
     save,
     save_checkpoint,
 )
-from backprop.layers import Dense
-from backprop.losses import LOSSES, Loss
-from backprop.network import Network
-from backprop.optimizers import SGD, Adam, Momentum, Optimizer
-from backprop.training import Callback, DivergenceError, EarlyStopping, History
+from backprop.training.loop import Callback, DivergenceError, EarlyStopping, History
+from backprop.training.optimizers import SGD, Adam, Momentum, Optimizer
 
 __version__ = "0.1.0"
+
+_moved.install()
 
 __all__ = [
     "ACTIVATIONS",
@@ -56,3 +59,8 @@ __all__ = [
     "save",
     "save_checkpoint",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``bp.network`` and the other moved modules, for one release (see backprop._moved).
+    return _moved.attribute(name)

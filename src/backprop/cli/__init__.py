@@ -18,7 +18,7 @@ from backprop.cli.explain import explain
 from backprop.cli.plot import plot
 from backprop.cli.predict import predict
 from backprop.cli.train import train
-from backprop.training import DivergenceError
+from backprop.training.loop import DivergenceError
 
 #: Exit code for a usage or input error, as argparse and click use it.
 USAGE_ERROR = 2

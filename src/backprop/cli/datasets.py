@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from backprop import datasets as data
+from backprop.data import datasets as data
 
 
 @click.command()

@@ -15,11 +15,11 @@ from typing import Any
 import click
 from rich.console import Console
 
-from backprop import render
-from backprop.explain import explain as explain_steps
-from backprop.explain import network_from_weights, worked_example
-from backprop.io import load
-from backprop.network import Network
+from backprop.engine.network import Network
+from backprop.explain import render
+from backprop.explain.trace import explain as explain_steps
+from backprop.explain.trace import network_from_weights, worked_example
+from backprop.saving.model_file import load
 
 FORMATS: dict[str, Callable[..., str]] = {
     "text": render.to_text,

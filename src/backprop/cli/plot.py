@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from backprop import experiment
+from backprop.run import experiment
 
 
 @click.command()

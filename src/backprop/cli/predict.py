@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from backprop import experiment
-from backprop.datasets import read_features
+from backprop.data.datasets import read_features
+from backprop.run import experiment
 
 
 @click.command()

@@ -10,12 +10,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from backprop import experiment, io
-from backprop.activations import ACTIVATIONS
 from backprop.cli.options import LAYERS, OPTIONAL_BATCH
-from backprop.initializers import INITIALIZERS
-from backprop.losses import LOSSES
-from backprop.optimizers import OPTIMIZERS
+from backprop.engine.activations import ACTIVATIONS
+from backprop.engine.initializers import INITIALIZERS
+from backprop.engine.losses import LOSSES
+from backprop.run import experiment
+from backprop.saving import model_file as io
+from backprop.training.optimizers import OPTIMIZERS
 
 #: Options that describe the run itself; with --resume they come from the checkpoint.
 RUN_OPTIONS = (

@@ -18,8 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from backprop.metrics import predicted_classes
-from backprop.network import Network
+from backprop.engine.metrics import predicted_classes
+from backprop.engine.network import Network
 
 PathLike = str | os.PathLike[str]
 #: Colours of up to ten classes (matplotlib's tab10), used by the boundary plot.

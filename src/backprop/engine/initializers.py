@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from backprop._validation import check_choice
+from backprop.engine.validation import check_choice
 
 Initializer = Callable[[int, int, np.random.Generator], np.ndarray]
 

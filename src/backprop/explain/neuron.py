@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from backprop.network import Network
+from backprop.engine.network import Network
 
 
 def sigmoid(net: float) -> float:

@@ -24,12 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from backprop import datasets, io, metrics, reports
-from backprop._validation import check_positive_int
-from backprop.network import Network
-from backprop.optimizers import get_optimizer
-from backprop.preprocessing import Scaler, train_test_split
-from backprop.training import Callback, EarlyStopping, History
+from backprop.data import datasets
+from backprop.data.preprocessing import Scaler, train_test_split
+from backprop.engine import metrics
+from backprop.engine.network import Network
+from backprop.engine.validation import check_positive_int
+from backprop.run import reports
+from backprop.saving import model_file as io
+from backprop.training.loop import Callback, EarlyStopping, History
+from backprop.training.optimizers import get_optimizer
 
 _TOY = {
     "hidden": [2],
@@ -532,7 +535,7 @@ def _scores(report: reports.Report) -> str:
 
 def draw_plots(model: Model, history: History, parts: Split, directory: Path) -> list[Path]:
     """The run's plots: history, confusion matrix, decision boundary, single-sample curves."""
-    from backprop import plots
+    from backprop.run import plots
 
     drawn = [plots.plot_history(history.history, directory / "history.png")]
     if "prediction" in history.history:

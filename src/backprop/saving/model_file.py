@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop.network import Network
-from backprop.optimizers import Optimizer, get_optimizer
-from backprop.training import History
+from backprop.engine.network import Network
+from backprop.training.loop import History
+from backprop.training.optimizers import Optimizer, get_optimizer
 
 FORMAT = "backprop-model"
 VERSION = 1

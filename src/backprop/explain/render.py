@@ -17,7 +17,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from backprop.explain import Row, Section, Step, Trace
+from backprop.explain.trace import Row, Section, Step, Trace
 
 COLUMNS = ("name", "index", "formula", "with numbers", "value")
 #: Layers wider than this are not drawn (the tables still list every number).

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from backprop._arrays import ones, zeros
-from backprop._validation import check_choice
+from backprop.engine.arrays import ones, zeros
+from backprop.engine.validation import check_choice
 
 Array = np.ndarray
 

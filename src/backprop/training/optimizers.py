@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop._validation import check_choice, check_positive_float
+from backprop.engine.validation import check_choice, check_positive_float
 
 
 class Optimizer:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix, mean_squared_error, r2_score
 
-from backprop.training import History
+from backprop.training.loop import History
 
 
 @dataclass

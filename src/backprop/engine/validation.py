@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop._arrays import all_finite, ones
+from backprop.engine.arrays import all_finite, ones
 
 
 def check_choice(argument: str, value: Any, choices: Iterable[str]) -> str:

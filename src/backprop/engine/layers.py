@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop._validation import as_float_array
-from backprop.activations import Activation
+from backprop.engine.activations import Activation
+from backprop.engine.validation import as_float_array
 
 
 class Dense:

@@ -14,7 +14,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from backprop.training import Callback
+from backprop.training.loop import Callback
 
 #: Seconds between redraws inside an epoch: often enough to look live, rarely enough to cost
 #: nothing next to a training step.

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop._validation import check_choice
-from backprop.activations import Activation
+from backprop.engine.activations import Activation
+from backprop.engine.validation import check_choice
 
 Array = np.ndarray
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop._validation import check_sample_weight
-from backprop.network import Network
+from backprop.engine.network import Network
+from backprop.engine.validation import check_sample_weight
 
 #: Step of the finite differences: large enough that rounding in E stays far below the
 #: differences, small enough that the h^4 error of the five-point stencil is negligible.

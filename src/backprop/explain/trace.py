@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop._validation import check_positive_float, check_positive_int
-from backprop.activations import Identity
-from backprop.network import Network
+from backprop.engine.activations import Identity
+from backprop.engine.network import Network
+from backprop.engine.validation import check_positive_float, check_positive_int
 
 #: Fan-in above which a sum is written with an ellipsis: w1 × i1 + w2 × i2 + … + w64 × i64.
 MAX_TERMS = 6

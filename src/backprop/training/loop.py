@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from backprop import metrics
-from backprop._arrays import all_finite
-from backprop._validation import (
+from backprop.engine import metrics
+from backprop.engine.arrays import all_finite
+from backprop.engine.validation import (
     check_non_negative_float,
     check_positive_int,
     check_sample_weight,
 )
-from backprop.optimizers import Optimizer, get_optimizer
+from backprop.training.optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
-    from backprop.network import Network
+    from backprop.engine.network import Network
 
 
 class DivergenceError(FloatingPointError):
@@ -237,7 +237,7 @@ def fit(
     net.optimizer = opt
     callbacks = list(callbacks)
     if verbose:
-        from backprop.progress import ProgressBar
+        from backprop.training.progress import ProgressBar
 
         callbacks.append(ProgressBar(epochs, initial_epoch))
 

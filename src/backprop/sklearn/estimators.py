@@ -7,7 +7,7 @@ where the concept exists, and add what ``MLPClassifier`` lacks: an activation pe
 layer, a choice of loss and output activation, a validation-loss curve, callbacks, a progress
 bar and class weights.
 
->>> from backprop.sklearn import BackpropClassifier
+>>> from backprop.sklearn.estimators import BackpropClassifier
 >>> clf = BackpropClassifier(hidden_layer_sizes=(32,), activation=["tanh"], random_state=0)
 >>> clf.fit(X, y).predict(X[:3])  # doctest: +SKIP
 """
@@ -32,13 +32,13 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from backprop.activations import ACTIVATIONS
-from backprop.initializers import INITIALIZERS
-from backprop.io import ModelFileError, load_checkpoint, save_checkpoint
-from backprop.losses import LOSSES
-from backprop.network import CHUNK, Network
-from backprop.optimizers import SGD, Adam, Momentum, Optimizer
-from backprop.training import Callback, History
+from backprop.engine.activations import ACTIVATIONS
+from backprop.engine.initializers import INITIALIZERS
+from backprop.engine.losses import LOSSES
+from backprop.engine.network import CHUNK, Network
+from backprop.saving.model_file import ModelFileError, load_checkpoint, save_checkpoint
+from backprop.training.loop import Callback, History
+from backprop.training.optimizers import SGD, Adam, Momentum, Optimizer
 
 __all__ = ["BackpropClassifier", "BackpropRegressor"]
 
@@ -677,7 +677,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
-    >>> from backprop.sklearn import BackpropClassifier
+    >>> from backprop.sklearn.estimators import BackpropClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = BackpropClassifier((16,), learning_rate_init=0.01, random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.9

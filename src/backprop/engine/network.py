@@ -17,9 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop import metrics
-from backprop._arrays import ones
-from backprop._validation import (
+from backprop.engine import metrics
+from backprop.engine.activations import ACTIVATIONS, Activation, get_activation
+from backprop.engine.arrays import ones
+from backprop.engine.initializers import get_initializer
+from backprop.engine.layers import Dense
+from backprop.engine.losses import Loss, get_loss
+from backprop.engine.validation import (
     check_choice,
     check_positive_float,
     check_sample_weight,
@@ -27,15 +31,10 @@ from backprop._validation import (
     check_X,
     check_Y,
 )
-from backprop.activations import ACTIVATIONS, Activation, get_activation
-from backprop.initializers import get_initializer
-from backprop.layers import Dense
-from backprop.losses import Loss, get_loss
-from backprop.optimizers import SGD
 
 if TYPE_CHECKING:
-    from backprop.optimizers import Optimizer
-    from backprop.training import Callback, History
+    from backprop.training.loop import Callback, History
+    from backprop.training.optimizers import Optimizer
 
 DTYPES = ("float32", "float64")
 #: Rows per chunk when predicting or evaluating, so large data sets need little extra memory.
@@ -246,10 +245,11 @@ class Network:
         Returns the batch's loss before the step.
         """
         X, Y = self.check_data(X, Y)
-        sgd = SGD(lr=check_positive_float("lr", lr))
-        gradient_vector = np.empty_like(self.parameter_vector)
-        loss, _, _ = self.loss_and_gradients(X, Y, out=self.views(gradient_vector))
-        sgd.step([self.parameter_vector], [gradient_vector])
+        lr = check_positive_float("lr", lr)
+        gradient = np.empty_like(self.parameter_vector)
+        loss, _, _ = self.loss_and_gradients(X, Y, out=self.views(gradient))
+        gradient *= lr  # in place, as the SGD optimizer does: the same numbers, bit for bit
+        self.parameter_vector -= gradient
         return loss
 
     def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
@@ -288,7 +288,7 @@ class Network:
         initial_epoch: int = 0,
     ) -> History:
         """Train by gradient descent; see :func:`backprop.training.fit`."""
-        from backprop.training import fit
+        from backprop.training.loop import fit
 
         return fit(
             self,
@@ -314,7 +314,7 @@ class Network:
         arrays: dict[str, np.ndarray] | None = None,
     ) -> Path:
         """Write the network to a model file; see :func:`backprop.io.save`."""
-        from backprop.io import save
+        from backprop.saving.model_file import save
 
         return save(self, path, metadata, arrays)
 

@@ -1,0 +1,1 @@
+"""A training run: what ``backprop train`` does (configuration, run folder, reports, plots)."""
