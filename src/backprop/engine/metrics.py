@@ -2,13 +2,16 @@
 
 Targets are recognised as classes from their values: one-hot rows over several outputs
 ("multiclass": the predicted class is the largest output) or values that are all 0 or 1
-("binary": an output of 0.5 or more predicts 1, for each output). Anything else is a
+("binary": an output of ``THRESHOLD`` or more predicts 1, for each output). Anything else is a
 regression target and has no accuracy.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+#: The decision threshold of a sigmoid output: an output of 0.5 or more predicts class 1.
+THRESHOLD = 0.5
 
 
 def target_kind(Y: np.ndarray) -> str | None:
@@ -21,9 +24,9 @@ def target_kind(Y: np.ndarray) -> str | None:
 
 
 def predicted_classes(outputs: np.ndarray) -> np.ndarray:
-    """Class indices from outputs: the largest output, or output >= 0.5 for a single neuron."""
+    """Class indices from outputs: the largest output, or output >= THRESHOLD for a single neuron."""
     if outputs.shape[1] == 1:
-        return (outputs[:, 0] >= 0.5).astype(np.int64)
+        return (outputs[:, 0] >= THRESHOLD).astype(np.int64)
     return outputs.argmax(axis=1)
 
 
@@ -36,7 +39,7 @@ def count_correct(truth: np.ndarray, A: np.ndarray, kind: str) -> float:
     """How many samples of the batch the outputs A get right (fractionally for multi-label)."""
     if kind == "multiclass":
         return float(np.count_nonzero(A.argmax(axis=1) == truth))
-    return float(np.count_nonzero((A >= 0.5) == truth)) / A.shape[1]
+    return float(np.count_nonzero((A >= THRESHOLD) == truth)) / A.shape[1]
 
 
 def accuracy(Y: np.ndarray, A: np.ndarray) -> float | None:

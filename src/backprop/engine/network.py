@@ -11,7 +11,7 @@ over the batch; a bias's is the neuron's delta.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ import numpy as np
 from backprop.engine import metrics
 from backprop.engine.activations import ACTIVATIONS, Activation, get_activation
 from backprop.engine.arrays import ones
+from backprop.engine.defaults import default_loss
 from backprop.engine.initializers import get_initializer
 from backprop.engine.layers import Dense
 from backprop.engine.losses import Loss, get_loss
@@ -83,11 +84,7 @@ class Network:
         self.dtype = np.dtype(check_choice("dtype", np.dtype(dtype).name, DTYPES))
         self.rng = np.random.default_rng(seed)
         activations = _layer_activations(activation, output, len(self.sizes) - 1)
-        self.loss: Loss = get_loss(
-            loss
-            if loss is not None
-            else ("cross_entropy" if activations[-1].name == "softmax" else "half_squared_error")
-        )
+        self.loss: Loss = get_loss(loss if loss is not None else default_loss(activations[-1].name))
         _check_output(activations[-1], self.loss, self.sizes[-1])
         initializer = get_initializer(init)
         self.init = init
@@ -225,7 +222,18 @@ class Network:
     def predict(self, X: Any) -> np.ndarray:
         """The output layer's activations for inputs X, shape (n_samples, n_outputs)."""
         X = check_X(X, self.sizes[0], self.dtype)
-        return np.concatenate([self._output(X[i : i + CHUNK]) for i in range(0, len(X), CHUNK)])
+        return np.concatenate([A for _, _, A in self.forward_in_chunks(X)])
+
+    def forward_in_chunks(self, X: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """The output layer's net inputs Z and outputs A for ``CHUNK`` rows of X at a time, as
+        ``(rows, Z, A)``: large data sets pass through in bounded memory."""
+        for start in range(0, len(X), CHUNK):
+            rows = slice(start, start + CHUNK)
+            x = X[rows]
+            for layer in self.layers[:-1]:
+                x = layer.activation(layer.net_input(x))
+            z = self.layers[-1].net_input(x)
+            yield rows, z, self.layers[-1].activation(z)
 
     def gradients(
         self, X: Any, Y: Any, sample_weight: Any = None
@@ -260,12 +268,10 @@ class Network:
         """``evaluate`` for arrays that ``check_data`` has already validated."""
         loss, correct = 0.0, 0.0
         kind = metrics.target_kind(Y)
-        for i in range(0, len(X), CHUNK):
-            x, y = X[i : i + CHUNK], Y[i : i + CHUNK]
-            net_inputs, outputs = self.forward(x)
-            loss += self.summed_loss(y, outputs[-1], net_inputs[-1])
+        for rows, Z, A in self.forward_in_chunks(X):
+            loss += self.summed_loss(Y[rows], A, Z)
             if kind is not None:
-                correct += metrics.count_correct(metrics.truth(y, kind), outputs[-1], kind)
+                correct += metrics.count_correct(metrics.truth(Y[rows], kind), A, kind)
         result = {"loss": loss / len(X)}
         if kind is not None:
             result["accuracy"] = correct / len(X)
@@ -351,11 +357,6 @@ class Network:
         self.__dict__.update(state)
         for layer, views in zip(self.layers, self.views(self.parameter_vector), strict=True):
             layer.bind(*views)
-
-    def _output(self, X: np.ndarray) -> np.ndarray:
-        for layer in self.layers:
-            X = layer.activation(layer.net_input(X))
-        return X
 
     def __repr__(self) -> str:
         names = [layer.activation.name for layer in self.layers]
