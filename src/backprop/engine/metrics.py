@@ -24,7 +24,7 @@ def target_kind(Y: np.ndarray) -> str | None:
 
 
 def predicted_classes(outputs: np.ndarray) -> np.ndarray:
-    """Class indices from outputs: the largest output, or output >= THRESHOLD for a single neuron."""
+    """Class indices: the largest output, or output >= THRESHOLD for a single neuron."""
     if outputs.shape[1] == 1:
         return (outputs[:, 0] >= THRESHOLD).astype(np.int64)
     return outputs.argmax(axis=1)
