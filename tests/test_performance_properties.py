@@ -14,6 +14,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import backprop as bp
+from backprop.training import batches
 
 #: float32 vs float64 after 10 epochs on digits: the largest difference of any weight or
 #: output seen is about 4e-6; this bound leaves 25x room for other BLAS builds.
@@ -42,7 +43,7 @@ def test_training_never_copies_the_data(big_data: tuple[np.ndarray, np.ndarray])
     # The largest arrays fit should make: the buffers of one chunk of shuffled rows
     # (CHUNK_BYTES), the one-hot targets (16,000 x 10) and a 4096-row forward pass for the
     # validation loss; a copy of X would be 50 MB.
-    limit = bp.training.loop.CHUNK_BYTES + 5e6
+    limit = batches.CHUNK_BYTES + 5e6
     assert growth < limit, f"fit allocated up to {growth / 1e6:.1f} MB at once"
 
 

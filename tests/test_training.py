@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.training import batches
 
 
 def weights_of(net):
@@ -361,7 +362,7 @@ def test_shuffled_fit_equals_a_loop_over_permuted_batches(monkeypatch, chunk_byt
     chunk's losses and accuracy after its steps: one batch per chunk, a few (the last chunk
     and batch short), or the whole data set. Each way trains exactly as batches cut from
     rng.permutation(n), one epoch after another, and reports the same epoch losses."""
-    monkeypatch.setattr(bp.training.loop, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(batches, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(23, 3))
     labels = rng.integers(0, 3, 23)

@@ -13,17 +13,9 @@ from backprop.engine.layers import Dense
 from backprop.engine.losses import LOSSES, Loss
 from backprop.engine.network import Network
 from backprop.explain.trace import Trace, explain
-from backprop.saving.model_file import (
-    Checkpoint,
-    ModelFileError,
-    SavedModel,
-    load,
-    load_checkpoint,
-    load_model,
-    save,
-    save_checkpoint,
-)
-from backprop.training.loop import Callback, DivergenceError, EarlyStopping, History
+from backprop.saving.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from backprop.saving.model_file import ModelFileError, SavedModel, load, load_model, save
+from backprop.training import Callback, DivergenceError, EarlyStopping, History
 from backprop.training.optimizers import SGD, Adam, Momentum, Optimizer
 
 __version__ = "0.1.0"

@@ -32,7 +32,7 @@ MOVED = {
     "backprop.preprocessing": "backprop.data.preprocessing",
     "backprop.render": "backprop.explain.render",
     "backprop.neuron": "backprop.explain.neuron",
-    "backprop.experiment": "backprop.run.experiment",
+    "backprop.experiment": "backprop.run",
     "backprop.reports": "backprop.run.reports",
     "backprop.plots": "backprop.run.plots",
 }

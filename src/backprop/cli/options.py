@@ -36,7 +36,8 @@ class LayerSizes(click.ParamType):
 
 
 class BatchSize(click.ParamType):
-    """A positive number of samples per step, or ``full`` for the whole training set (0)."""
+    """A positive number of samples per step, or ``full`` for the whole training set (None, as
+    ``fit`` takes it)."""
 
     name = "N|full"
 
@@ -44,7 +45,7 @@ class BatchSize(click.ParamType):
         if isinstance(value, int):
             return value
         if str(value).lower() == "full":
-            return 0
+            return None
         try:
             size = int(value)
         except ValueError:

@@ -1,7 +1,9 @@
 """Reports on a trained model: per-class precision, recall and F1, or MSE and R2.
 
 scikit-learn computes the metrics; this module decides which ones a task needs and lays them
-out as text for the terminal and for ``report.txt``.
+out as text for the terminal and for ``report.txt``. scikit-learn is imported by the functions
+that use it, not with this module: it takes a second to import, and ``backprop --help`` should
+not wait for it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import classification_report, confusion_matrix, mean_squared_error, r2_score
 
 from backprop.training.loop import History
 
@@ -29,6 +30,8 @@ class Report:
 
 def classification(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[object]) -> Report:
     """Accuracy, per-class precision/recall/F1 and the confusion matrix for class indices."""
+    from sklearn.metrics import classification_report, confusion_matrix
+
     labels = list(range(len(classes)))
     names = [str(c) for c in classes]
     text = classification_report(
@@ -41,6 +44,8 @@ def classification(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[obj
 
 def regression(y_true: np.ndarray, y_pred: np.ndarray) -> Report:
     """Mean squared error and the coefficient of determination R2."""
+    from sklearn.metrics import mean_squared_error, r2_score
+
     y_true = y_true.reshape(len(y_true), -1)
     y_pred = y_pred.reshape(len(y_pred), -1)
     mse = float(mean_squared_error(y_true, y_pred))

@@ -1,5 +1,8 @@
 """Training: optimizers, the loop over epochs and batches, and the callbacks that watch it."""
 
-from backprop.training.loop import Callback, DivergenceError, EarlyStopping, History, fit
+from backprop.training.callbacks import Callback, CallbackList
+from backprop.training.early_stopping import EarlyStopping
+from backprop.training.history import History
+from backprop.training.loop import DivergenceError, fit
 
-__all__ = ["Callback", "DivergenceError", "EarlyStopping", "History", "fit"]
+__all__ = ["Callback", "CallbackList", "DivergenceError", "EarlyStopping", "History", "fit"]

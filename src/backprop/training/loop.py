@@ -1,18 +1,20 @@
-"""The training loop: epochs of (shuffled) batches, each a backward pass and an optimizer step.
+"""The training loop: epochs of (shuffled) batches, each a forward pass, a backward pass and an
+optimizer step.
 
 ``batch_size=None`` is full-batch gradient descent (one step per epoch, on every sample),
 ``batch_size=1`` is online learning (one step per sample, as the tutorials train XOR), anything
 between is mini-batch gradient descent. The epoch's reported loss is the mean of the losses
 the batches had just before their updates, as Keras reports it. Those losses and the accuracy
 are computed for a chunk of batches at once, after the chunk's steps, from the outputs each
-step kept: the same numbers in far fewer NumPy calls when batches are small.
+step kept: the same numbers in far fewer NumPy calls when batches are small (``batches.py``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +27,11 @@ from backprop.engine.validation import (
     check_positive_int,
     check_sample_weight,
 )
+from backprop.training.batches import Chunks, joined
+from backprop.training.callbacks import Callback, CallbackList
+from backprop.training.history import History
 from backprop.training.optimizers import Optimizer, get_optimizer
+from backprop.training.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from backprop.engine.network import Network
@@ -38,127 +44,6 @@ class DivergenceError(FloatingPointError):
         super().__init__(message)
         #: What was recorded before training diverged.
         self.history = history
-
-
-class History:
-    """What ``fit`` recorded: ``history["loss"]`` etc., one entry per epoch (as in Keras)."""
-
-    def __init__(self) -> None:
-        self.epoch: list[int] = []
-        self.history: dict[str, list[float]] = {}
-        #: True when Ctrl-C ended training early.
-        self.interrupted = False
-
-    def record(self, epoch: int, logs: dict[str, float]) -> None:
-        self.epoch.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-    def forget(self, epoch: int) -> None:
-        """Drop what was recorded for ``epoch`` and after (its weights were rolled back)."""
-        keep = sum(e < epoch for e in self.epoch)
-        self.epoch = self.epoch[:keep]
-        self.history = {k: v[:keep] for k, v in self.history.items()}
-
-    def extend(self, later: History) -> None:
-        """Append the epochs of a run that continued this one."""
-        for i, epoch in enumerate(later.epoch):
-            self.record(epoch, {k: v[i] for k, v in later.history.items()})
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __repr__(self) -> str:
-        last = {k: round(v[-1], 6) for k, v in self.history.items()}
-        return f"History(epochs={len(self.epoch)}, last={last})"
-
-
-class Callback:
-    """Hooks into ``fit``. Set ``self.network.stop_training = True`` to end after this epoch."""
-
-    network: Network
-
-    def on_train_begin(self) -> None:
-        """Before the first epoch."""
-
-    def on_batch_end(self, seen: int, n_samples: int) -> None:
-        """After each step, with the number of samples seen so far in this epoch."""
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        """After each epoch, with that epoch's metrics (``loss``, ``val_loss``, ...)."""
-
-    def on_train_end(self) -> None:
-        """After the last epoch (also when a callback stopped training)."""
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
-
-    With ``restore_best_weights`` the network ends with the weights of its best epoch.
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        patience: int = 10,
-        min_delta: float = 0.0,
-        restore_best_weights: bool = True,
-    ) -> None:
-        self.monitor = monitor
-        self.patience = check_positive_int("patience", patience)
-        self.min_delta = check_non_negative_float("min_delta", min_delta)
-        self.restore_best_weights = restore_best_weights
-        # Losses improve downwards, accuracies upwards.
-        self.sign = -1.0 if "acc" in monitor else 1.0
-
-        self._resumed: dict[str, Any] | None = None
-
-    def on_train_begin(self) -> None:
-        self.best = math.inf
-        self.best_epoch = -1
-        self.best_weights: list[np.ndarray] = []
-        self.wait = 0
-        if self._resumed is not None:
-            self.set_state(self._resumed)
-            self._resumed = None
-
-    def get_state(self) -> dict[str, Any]:
-        """What the next epochs' decisions depend on: the best so far and the patience used."""
-        return {
-            "best": self.best,
-            "best_epoch": self.best_epoch,
-            "wait": self.wait,
-            "best_weights": [w.copy() for w in self.best_weights],
-        }
-
-    def set_state(self, state: dict[str, Any]) -> None:
-        """Continue from ``get_state()``; before training starts, it applies at its start."""
-        if not hasattr(self, "best"):
-            self._resumed = state
-            return
-        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
-        self.best_weights = [w.copy() for w in state["best_weights"]]
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping(monitor={self.monitor!r}): fit logs only {', '.join(logs)}; "
-                "pass validation_data to monitor a validation metric"
-            )
-        value = self.sign * logs[self.monitor]
-        if value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best_weights:
-                self.best_weights = [p.copy() for p in self.network.parameters]
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.network.stop_training = True
-
-    def on_train_end(self) -> None:
-        if self.restore_best_weights and self.best_weights:
-            for p, best in zip(self.network.parameters, self.best_weights, strict=True):
-                p[...] = best
 
 
 def fit(
@@ -196,6 +81,7 @@ def fit(
     weight_decay : float
         L2 penalty on the weights (not the biases): each step descends dE/dW + weight_decay * W.
     callbacks : list of Callback
+        A History among them is recorded into and returned (to continue a run's history).
     sample_weight : array of shape (n_samples,), optional
         Weights of the samples' losses (rescaled to average 1).
     verbose : int
@@ -207,180 +93,178 @@ def fit(
     Ctrl-C ends training cleanly at the last completed epoch (``history.interrupted`` is
     True), with the network, optimizer and generator as they were then.
     """
-    X, Y = net.check_data(X, Y)
-    weights = check_sample_weight(sample_weight, len(X), net.dtype)
-    epochs = check_positive_int("epochs", epochs)
-    if not (isinstance(initial_epoch, int) and 0 <= initial_epoch < epochs):
-        raise ValueError(
-            f"initial_epoch must be an integer from 0 to epochs - 1 = {epochs - 1}, "
-            f"got {initial_epoch!r}"
-        )
-    n = len(X)
-    batch = n if batch_size is None else min(check_positive_int("batch_size", batch_size), n)
-    weight_decay = check_non_negative_float("weight_decay", weight_decay)
-    opt = get_optimizer(optimizer, lr)
-    if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            raise TypeError(
-                f"validation_data must be a pair (X_val, Y_val), got {type(validation_data)}"
-            )
-        validation_data = net.check_data(*validation_data)
-    kind = metrics.target_kind(Y)
-    truth = None if kind is None else metrics.truth(Y, kind)
-    chunks = _Chunks([X, Y, weights, truth], n, batch)
-    parameters = net.parameter_vector
-    # One gradient vector for the whole fit, laid out like the parameters: every step writes
-    # into it, and the optimizer then updates all parameters in one operation.
-    gradient = np.empty_like(parameters)
-    gradient_views = net.views(gradient)
-    n_weights = net.n_weights
-    net.optimizer = opt
-    callbacks = list(callbacks)
-    if verbose:
-        from backprop.training.progress import ProgressBar
-
-        callbacks.append(ProgressBar(epochs, initial_epoch))
-
-    history = History()
+    run = _Run.prepare(
+        net, X, Y, epochs, lr, batch_size, optimizer, shuffle, validation_data, weight_decay,
+        sample_weight, initial_epoch,
+    )  # fmt: skip
+    hooks = _callback_list(net, callbacks, verbose, epochs, initial_epoch)
+    history = hooks.history
+    net.optimizer = run.optimizer
     net.stop_training = False
-    for callback in callbacks:
-        callback.network = net
-        callback.on_train_begin()
-    # Overflow to inf or NaN is caught below and reported as a DivergenceError, which says
-    # more than NumPy's warnings would.
-    quiet_overflow = np.errstate(over="ignore", invalid="ignore", divide="ignore")
-    with _blas_threads(net, batch), quiet_overflow:
-        shuffled = shuffle and batch < n
-        epoch, start_of_epoch = initial_epoch, _Snapshot(net, opt, with_rng=shuffled)
+    hooks.on_train_begin()
+    with _blas_threads(net, run.batch), _overflow_is_divergence():
+        start_of_epoch = Snapshot(net, run.optimizer, with_rng=run.shuffled)
+        epoch = initial_epoch
         try:
             for epoch in range(initial_epoch, epochs):
                 start_of_epoch.take()
-                order = net.rng.permutation(n) if shuffled else None
-                total_loss = correct = 0.0
-                seen = 0
-                for x_chunk, y_chunk, w_chunk, truth_chunk in chunks(order):
-                    # Each step keeps its output layer's net inputs and outputs; the chunk's
-                    # losses (those the batches had before their updates) and accuracy are
-                    # then computed together, in a few NumPy calls instead of a few per batch.
-                    net_inputs: list[np.ndarray] = []
-                    outputs: list[np.ndarray] = []
-                    for start in range(0, len(x_chunk), batch):
-                        rows = slice(start, start + batch)
-                        w = None if w_chunk is None else w_chunk[rows]
-                        layer_z, layer_a = net.forward(x_chunk[rows])
-                        net.backward(y_chunk[rows], layer_z, layer_a, w, out=gradient_views)
-                        if weight_decay:
-                            gradient[:n_weights] += weight_decay * parameters[:n_weights]
-                        opt.step([parameters], [gradient])
-                        net_inputs.append(layer_z[-1])
-                        outputs.append(layer_a[-1])
-                        seen += len(layer_a[-1])
-                        for callback in callbacks:
-                            callback.on_batch_end(seen, n)
-                    A, Z = _joined(outputs), _joined(net_inputs)
-                    loss = net.summed_loss(y_chunk, A, Z, w_chunk)
-                    if not math.isfinite(loss):
-                        _diverged(start_of_epoch, epoch, loss, opt, history)
-                    total_loss += loss
-                    if kind is not None:
-                        correct += metrics.count_correct(truth_chunk, A, kind)
-                if not all_finite(parameters):
-                    _diverged(start_of_epoch, epoch, math.inf, opt, history)
-
-                logs = {"loss": total_loss / n}
-                if kind is not None:
-                    logs["accuracy"] = correct / n
-                if validation_data is not None:
-                    val = net.evaluate_checked(*validation_data)
+                logs = _one_epoch(net, run, hooks)
+                if run.validation_data is not None:
+                    val = net.evaluate_checked(*run.validation_data)
                     logs.update({f"val_{k}": v for k, v in val.items()})
-                history.record(epoch, logs)
-                for callback in callbacks:
-                    callback.on_epoch_end(epoch, logs)
+                hooks.on_epoch_end(epoch, logs)
                 if net.stop_training:
                     break
+        except _Diverged as diverged:
+            start_of_epoch.restore()
+            raise DivergenceError(
+                f"training diverged at epoch {epoch + 1}: the loss became {diverged.loss} with "
+                f"lr={run.optimizer.lr}. The network keeps its weights from the start of epoch "
+                f"{epoch + 1}; try a lower learning rate.",
+                history,
+            ) from None
         except KeyboardInterrupt:
             # Back to the last epoch boundary: the state a checkpoint can resume bit for bit.
             start_of_epoch.restore()
             history.forget(epoch)
             history.interrupted = True
-    for callback in callbacks:
-        callback.on_train_end()
+    hooks.on_train_end()
     return history
 
 
-#: Bytes of data rows per chunk (rounded to whole batches). Shuffled rows are gathered a chunk
-#: at a time, one ``np.take`` for several batches, and the chunk's losses are computed together;
-#: memory stays bounded whatever the data's size. 4 MB holds ten 128-row batches of MNIST.
-CHUNK_BYTES = 1 << 22
+def _one_epoch(net: Network, run: _Run, hooks: CallbackList) -> dict[str, float]:
+    """One pass over the data, a gradient step per batch; the epoch's mean loss (each batch's
+    loss just before its step) and accuracy."""
+    order = net.rng.permutation(run.n) if run.shuffled else None
+    total_loss = correct = 0.0
+    seen = 0
+    for x, y, w, truth in run.chunks(order):
+        # Each step keeps its output layer's net inputs and outputs; the chunk's losses and
+        # accuracy are computed from them after its steps, in a few NumPy calls.
+        net_inputs: list[np.ndarray] = []
+        outputs: list[np.ndarray] = []
+        for start in range(0, len(x), run.batch):
+            rows = slice(start, start + run.batch)
+            z, a = _step(net, run, x[rows], y[rows], None if w is None else w[rows])
+            net_inputs.append(z)
+            outputs.append(a)
+            seen += len(a)
+            hooks.on_batch_end(seen, run.n)
+        A, Z = joined(outputs), joined(net_inputs)
+        loss = net.summed_loss(y, A, Z, w)
+        if not math.isfinite(loss):
+            raise _Diverged(loss)
+        total_loss += loss
+        if run.kind is not None:
+            correct += metrics.count_correct(truth, A, run.kind)
+    if not all_finite(net.parameter_vector):
+        raise _Diverged(math.inf)
+    logs = {"loss": total_loss / run.n}
+    if run.kind is not None:
+        logs["accuracy"] = correct / run.n
+    return logs
 
 
-class _Chunks:
-    """An epoch's rows of some arrays (None stands for an absent one), in chunks of whole
-    batches.
-
-    Without an order the chunks are consecutive slices: views, no copies. With a shuffled
-    order, a chunk's rows are gathered into buffers allocated once per ``fit``.
-    """
-
-    def __init__(self, arrays: list[np.ndarray | None], n: int, batch: int) -> None:
-        self.arrays, self.n = arrays, n
-        row_bytes = sum(a[:1].nbytes for a in arrays if a is not None)
-        self.size = min(n, batch * max(1, CHUNK_BYTES // (batch * row_bytes)))
-        self.buffers: list[np.ndarray | None] = []
-
-    def __call__(self, order: np.ndarray | None) -> Iterator[list[Any]]:
-        """One list of arrays per chunk, in the order of ``arrays``."""
-        if order is None:
-            for first in range(0, self.n, self.size):
-                yield [a if a is None else a[first : first + self.size] for a in self.arrays]
-            return
-        if not self.buffers:
-            self.buffers = [
-                None if a is None else np.empty((self.size, *a.shape[1:]), a.dtype)
-                for a in self.arrays
-            ]
-        for first in range(0, self.n, self.size):
-            rows = order[first : first + self.size]
-            yield [
-                _gather(a, rows, buffer)
-                for a, buffer in zip(self.arrays, self.buffers, strict=True)
-            ]
+def _step(
+    net: Network, run: _Run, x: np.ndarray, y: np.ndarray, w: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forward, backward, update, on one batch; the output layer's net inputs and outputs."""
+    net_inputs, outputs = net.forward(x)
+    net.backward(y, net_inputs, outputs, w, out=run.gradient_views)
+    if run.weight_decay:
+        weights = slice(0, net.n_weights)  # the front of the vector: no decay on the biases
+        run.gradient[weights] += run.weight_decay * net.parameter_vector[weights]
+    run.optimizer.step([net.parameter_vector], [run.gradient])
+    return net_inputs[-1], outputs[-1]
 
 
-def _joined(arrays: list[np.ndarray]) -> np.ndarray:
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+@dataclass
+class _Run:
+    """What ``fit`` checked and prepared once, for every epoch and step to use."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    n: int
+    batch: int
+    shuffled: bool
+    optimizer: Optimizer
+    weight_decay: float
+    validation_data: tuple[np.ndarray, np.ndarray] | None
+    kind: str | None  # the targets' kind of classes (metrics.target_kind), None for regression
+    chunks: Chunks
+    #: One gradient vector for the whole fit, laid out like the parameters: every step writes
+    #: into it, and the optimizer then updates all parameters in one operation.
+    gradient: np.ndarray
+    gradient_views: list[list[np.ndarray]]
+
+    @classmethod
+    def prepare(
+        cls,
+        net: Network,
+        X: Any,
+        Y: Any,
+        epochs: int,
+        lr: float | None,
+        batch_size: int | None,
+        optimizer: str | Optimizer,
+        shuffle: bool,
+        validation_data: tuple[Any, Any] | None,
+        weight_decay: float,
+        sample_weight: Any,
+        initial_epoch: int,
+    ) -> _Run:
+        """Every argument checked before anything changes."""
+        X, Y = net.check_data(X, Y)
+        weights = check_sample_weight(sample_weight, len(X), net.dtype)
+        epochs = check_positive_int("epochs", epochs)
+        if not (isinstance(initial_epoch, int) and 0 <= initial_epoch < epochs):
+            raise ValueError(
+                f"initial_epoch must be an integer from 0 to epochs - 1 = {epochs - 1}, "
+                f"got {initial_epoch!r}"
+            )
+        n = len(X)
+        batch = n if batch_size is None else min(check_positive_int("batch_size", batch_size), n)
+        weight_decay = check_non_negative_float("weight_decay", weight_decay)
+        opt = get_optimizer(optimizer, lr)
+        if validation_data is not None:
+            if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+                raise TypeError(
+                    f"validation_data must be a pair (X_val, Y_val), got {type(validation_data)}"
+                )
+            validation_data = net.check_data(*validation_data)
+        kind = metrics.target_kind(Y)
+        truth = None if kind is None else metrics.truth(Y, kind)
+        gradient = np.empty_like(net.parameter_vector)
+        return cls(
+            X, Y, n, batch, shuffle and batch < n, opt, weight_decay, validation_data, kind,
+            Chunks([X, Y, weights, truth], n, batch), gradient, net.views(gradient),
+        )  # fmt: skip
 
 
-def _gather(
-    array: np.ndarray | None, rows: np.ndarray, buffer: np.ndarray | None
-) -> np.ndarray | None:
-    if array is None or buffer is None:
-        return None
-    # mode="clip" spares np.take the bounds check that makes it buffer its output; the rows
-    # of a permutation are all valid.
-    return np.take(array, rows, axis=0, out=buffer[: len(rows)], mode="clip")
+def _callback_list(
+    net: Network, callbacks: Sequence[Callback], verbose: int, epochs: int, initial_epoch: int
+) -> CallbackList:
+    """The callbacks, a History (the one among them, or a new one) and the progress bar."""
+    callbacks = list(callbacks)
+    history = next((c for c in callbacks if isinstance(c, History)), None) or History()
+    if verbose:
+        from backprop.training.progress import ProgressBar  # Rich only when it is shown
+
+        callbacks.append(ProgressBar(epochs, initial_epoch))
+    return CallbackList(callbacks, net, history)
 
 
-class _Snapshot:
-    """Weights, optimizer state and (when training shuffles) generator state, to go back to."""
+class _Diverged(Exception):
+    """The loss became NaN or infinite (``fit`` turns it into a DivergenceError)."""
 
-    def __init__(self, net: Network, opt: Optimizer, with_rng: bool) -> None:
-        self.net, self.opt, self.with_rng = net, opt, with_rng
-        self.parameters = np.empty_like(net.parameter_vector)
-        self.take()
+    def __init__(self, loss: float) -> None:
+        self.loss = loss
 
-    def take(self) -> None:
-        """Remember the present state (into the same buffer every epoch)."""
-        np.copyto(self.parameters, self.net.parameter_vector)
-        self.opt_state = self.opt.get_state()
-        if self.with_rng:
-            self.rng_state = self.net.rng.bit_generator.state
 
-    def restore(self) -> None:
-        np.copyto(self.net.parameter_vector, self.parameters)
-        self.opt.set_state(self.opt_state)
-        if self.with_rng:
-            self.net.rng.bit_generator.state = self.rng_state
+def _overflow_is_divergence() -> AbstractContextManager[Any]:
+    # Overflow to inf or NaN is caught by the loop and reported as a DivergenceError, which
+    # says more than NumPy's warnings would.
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
 #: Multiply-adds per training step below which BLAS threads cost more in hand-offs than they
@@ -393,16 +277,3 @@ def _blas_threads(net: Network, batch: int) -> AbstractContextManager[Any]:
     if batch * net.n_weights < SMALL_STEP:
         return threadpool_limits(limits=1, user_api="blas")
     return nullcontext()
-
-
-def _diverged(
-    start_of_epoch: _Snapshot, epoch: int, loss: float, opt: Optimizer, history: History
-) -> None:
-    """Go back to the start of ``epoch`` and raise DivergenceError."""
-    start_of_epoch.restore()
-    raise DivergenceError(
-        f"training diverged at epoch {epoch + 1}: the loss became {loss} with lr={opt.lr}. "
-        f"The network keeps its weights from the start of epoch {epoch + 1}; "
-        "try a lower learning rate.",
-        history,
-    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from rich.console import Console
 from rich.progress import (
@@ -14,7 +15,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from backprop.training.loop import Callback
+from backprop.training.callbacks import Callback
 
 #: Seconds between redraws inside an epoch: often enough to look live, rarely enough to cost
 #: nothing next to a training step.
@@ -55,7 +56,7 @@ class ProgressBar(Callback):
             self._done_in_epoch = seen
             self._last_draw = now
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
         metrics = "  ".join(f"{key} {value:.4f}" for key, value in logs.items())
         self.progress.update(self.task, completed=epoch + 1, metrics=metrics)
         self._done_in_epoch = 0

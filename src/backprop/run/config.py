@@ -1,0 +1,144 @@
+"""What a training run is asked to do: its settings, and the recipe of each built-in data set.
+
+Settings left as None take the data set's recipe: ``RECIPES`` holds settings that work for
+each built-in set (the digits recipe is the tutorials' [64, 32, 16, 10] network). The output
+layer and the loss follow the engine's one rule (``backprop.engine.defaults``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from backprop.data.datasets import Dataset
+from backprop.engine.defaults import default_loss, default_output, n_outputs
+
+_TOY = {
+    "hidden": [2],
+    "activation": "sigmoid",
+    "output": "sigmoid",
+    "loss": "half_squared_error",
+    "optimizer": "sgd",
+    "lr": 0.2,
+    "epochs": 10_000,
+    "batch_size": 1,
+    "test_size": 0.0,
+}
+_PLANE = {
+    "hidden": [16, 16],
+    "activation": "tanh",
+    "init": "xavier",
+    "optimizer": "adam",
+    "lr": 0.01,
+    "epochs": 300,
+    "batch_size": 32,
+}
+#: Settings per built-in data set; "csv" is for the user's own files.
+RECIPES: dict[str, dict[str, Any]] = {
+    "xor": _TOY,
+    "and": _TOY,
+    "or": _TOY,
+    "digits": {
+        "hidden": [32, 16],
+        "activation": "tanh",
+        "init": "xavier",
+        "optimizer": "adam",
+        "lr": 0.002,
+        "epochs": 80,
+        "batch_size": 32,
+        "l2": 1e-3,
+    },
+    "mnist": {
+        "hidden": [128],
+        "activation": "relu",
+        "init": "he",
+        "optimizer": "adam",
+        "lr": 0.001,
+        "epochs": 5,
+        "batch_size": 128,
+    },
+    "moons": _PLANE,
+    "circles": _PLANE,
+    "spiral": {**_PLANE, "hidden": [32, 32], "epochs": 500},
+    "blobs": _PLANE,
+    "csv": {
+        "hidden": [32],
+        "activation": "relu",
+        "init": "he",
+        "optimizer": "adam",
+        "lr": 0.003,
+        "epochs": 200,
+        "batch_size": 32,
+        "scale": True,
+    },
+}
+_GENERAL = {
+    "activation": "relu",
+    "init": "normal_scaled",
+    "optimizer": "sgd",
+    "l2": 0.0,
+    "test_size": 0.25,
+    "validation_split": 0.0,
+    "scale": False,
+}
+
+
+class Recipe(enum.Enum):
+    """A setting left to the data set's recipe, where None has a meaning of its own."""
+
+    RECIPE = "recipe"
+
+
+@dataclass
+class RunConfig:
+    """The settings of a training run; None means the data set's recipe (for ``batch_size``,
+    ``Recipe.RECIPE`` does: None is the full batch there, as everywhere)."""
+
+    dataset: str
+    layers: list[int] | None = None
+    activation: str | None = None
+    output: str | None = None
+    loss: str | None = None
+    init: str | None = None
+    lr: float | None = None
+    epochs: int | None = None
+    batch_size: int | Recipe | None = Recipe.RECIPE  # None: the full batch, as for fit
+    optimizer: str | None = None
+    l2: float | None = None
+    seed: int = 0
+    test_size: float | None = None
+    validation_split: float | None = None
+    patience: int | None = None
+    scale: bool | None = None
+    target: str | None = None
+    data_dir: str | None = None
+    checkpoint_every: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch_size == 0:
+            self.batch_size = None  # run folders of backprop 0.1 stored the full batch as 0
+
+    def resolved(self, data: Dataset) -> RunConfig:
+        """Every setting filled in, from the recipe and the data's shape."""
+        recipe = {**_GENERAL, **RECIPES.get(data.name, RECIPES["csv"])}
+        values: dict[str, Any] = {
+            k: recipe.get(k) if v is None or v is Recipe.RECIPE else v
+            for k, v in dataclasses.asdict(self).items()
+        }
+        if self.batch_size is None:
+            values["batch_size"] = None  # the full batch, which no recipe overrides
+        n_out = data.n_outputs
+        if data.n_classes is not None:
+            n_out = n_outputs(data.n_classes, values["output"])
+        if values["layers"] is None:
+            values["layers"] = [data.n_features, *recipe["hidden"], n_out]
+        if values["output"] is None:
+            values["output"] = default_output(data.task, values["layers"][-1])
+        if values["loss"] is None:
+            values["loss"] = default_loss(values["output"], data.task)
+        if self.patience is not None and self.validation_split is None:
+            values["validation_split"] = 0.1
+        values.pop("hidden", None)
+        return RunConfig(**values)

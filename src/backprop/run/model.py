@@ -1,0 +1,133 @@
+"""The artefact of a run: a trained network with what it needs to read raw features (the
+feature names and scaler) and to answer in the data's own labels."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backprop.data.preprocessing import Scaler
+from backprop.engine import metrics
+from backprop.engine.network import Network
+from backprop.run.reports import Report, classification, regression
+from backprop.saving.checkpoint import Checkpoint, save_checkpoint
+from backprop.saving.model_file import ModelFileError, SavedModel, load_model, save
+from backprop.training.history import History
+
+
+@dataclass
+class Model:
+    """A trained network with what it needs to read raw features and answer in the data's labels."""
+
+    network: Network
+    task: str
+    classes: list[Any] | None
+    feature_names: list[str]
+    scaler: Scaler | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def outputs(self, X: Any) -> np.ndarray:
+        """The network's outputs for raw (unscaled) features."""
+        X = np.asarray(X, dtype=float) if not isinstance(X, np.ndarray) else X
+        if X.ndim == 2 and X.shape[1] != len(self.feature_names):
+            raise ValueError(
+                f"the input has {X.shape[1]} features but the model was trained on "
+                f"{len(self.feature_names)} ({', '.join(self.feature_names[:8])}"
+                f"{', ...' if len(self.feature_names) > 8 else ''})"
+            )
+        if self.scaler is not None:
+            X = self.scaler.transform(X)
+        return self.network.predict(X)
+
+    def predict_indices(self, X: Any) -> np.ndarray:
+        """Class indices 0..k-1 (classification only)."""
+        return metrics.predicted_classes(self.outputs(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Per-class probabilities (classification only); one sigmoid output p gives [1-p, p]."""
+        out = self.outputs(X)
+        if out.shape[1] == 1:
+            return np.hstack([1.0 - out, out])
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels as the data named them, or predicted values for regression."""
+        if self.task == "regression":
+            out = self.outputs(X)
+            return out.ravel() if out.shape[1] == 1 else out
+        assert self.classes is not None
+        return np.array(self.classes, dtype=object)[self.predict_indices(X)]
+
+    def report(self, X: Any, y: np.ndarray) -> Report:
+        """Scores on (X, y): y holds class indices or target values."""
+        if self.task == "regression":
+            return regression(y, self.outputs(X))
+        assert self.classes is not None
+        return classification(y, self.predict_indices(X), self.classes)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        return save(self.network, path, self._metadata(), self._arrays())
+
+    def save_checkpoint(
+        self,
+        path: str | os.PathLike[str],
+        history: History,
+        metadata: dict[str, Any] | None = None,
+        arrays: dict[str, np.ndarray] | None = None,
+    ) -> Path:
+        """The model with its training state (see :mod:`backprop.saving.checkpoint`)."""
+        assert self.network.optimizer is not None
+        return save_checkpoint(
+            path,
+            self.network,
+            self.network.optimizer,
+            history,
+            {**self._metadata(), **(metadata or {})},
+            {**self._arrays(), **(arrays or {})},
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Model:
+        return cls.from_saved(load_model(path), path)
+
+    @classmethod
+    def from_saved(cls, saved: SavedModel | Checkpoint, path: Any) -> Model:
+        meta = saved.metadata
+        try:
+            scaler = (
+                Scaler.from_arrays(
+                    {"mean": saved.arrays["scaler.mean"], "scale": saved.arrays["scaler.scale"]}
+                )
+                if "scaler.mean" in saved.arrays
+                else None
+            )
+            return cls(
+                saved.network,
+                meta["task"],
+                meta["classes"],
+                meta["feature_names"],
+                scaler,
+                meta.get("info", {}),
+            )
+        except (KeyError, ValueError) as error:
+            raise ModelFileError(
+                f"{path} is a network file without the data description a run saves "
+                f"(missing {error}); it was not written by `backprop train`"
+            ) from None
+
+    def _metadata(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "classes": self.classes,
+            "feature_names": self.feature_names,
+            "info": self.info,
+        }
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        if self.scaler is None:
+            return {}
+        return {f"scaler.{k}": v for k, v in self.scaler.to_arrays().items()}

@@ -1,0 +1,52 @@
+"""The parts of a data set a run trains, validates and tests on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop.data.datasets import Dataset
+from backprop.data.preprocessing import train_test_split
+from backprop.run.config import RunConfig
+
+
+@dataclass
+class Split:
+    """The parts of a data set a run uses; ``test`` and ``validation`` may be absent."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray] | None
+    validation: tuple[np.ndarray, np.ndarray] | None
+
+
+def split(data: Dataset, config: RunConfig) -> Split:
+    """Test part (the data set's own, or ``test_size`` of it), then the validation part."""
+    classify = data.task == "classification"
+    assert config.test_size is not None and config.validation_split is not None
+    X, y = data.X, data.y
+    test = None
+    if data.X_test is not None and data.y_test is not None:
+        test = (data.X_test, data.y_test)
+    elif config.test_size > 0:
+        _check_fraction("test_size", config.test_size, len(X))
+        X, X_test, y, y_test = train_test_split(X, y, config.test_size, config.seed, classify)
+        test = (X_test, y_test)
+    validation = None
+    if config.validation_split > 0:
+        _check_fraction("validation_split", config.validation_split, len(X))
+        X, X_val, y, y_val = train_test_split(
+            X, y, config.validation_split, config.seed + 1, classify
+        )
+        validation = (X_val, y_val)
+    return Split((X, y), test, validation)
+
+
+def _check_fraction(name: str, value: float, n: int) -> None:
+    if not 0 <= value < 1 or round(value * n) >= n:
+        raise ValueError(
+            f"{name}={value} leaves no training data out of {n} samples: "
+            "expected a fraction between 0 and 1 such as 0.25"
+        )
+    if round(value * n) < 1:
+        raise ValueError(f"{name}={value} of {n} samples is less than one sample")

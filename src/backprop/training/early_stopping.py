@@ -1,0 +1,83 @@
+"""Early stopping: end training when a metric has stopped improving."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from backprop.engine.validation import check_non_negative_float, check_positive_int
+from backprop.training.callbacks import Callback
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` the network ends with the weights of its best epoch.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = True,
+    ) -> None:
+        self.monitor = monitor
+        self.patience = check_positive_int("patience", patience)
+        self.min_delta = check_non_negative_float("min_delta", min_delta)
+        self.restore_best_weights = restore_best_weights
+        self.restores_weights = restore_best_weights
+        # Losses improve downwards, accuracies upwards.
+        self.sign = -1.0 if "acc" in monitor else 1.0
+
+        self._resumed: dict[str, Any] | None = None
+
+    def on_train_begin(self) -> None:
+        self.best = math.inf
+        self.best_epoch = -1
+        self.best_weights: list[np.ndarray] = []
+        self.wait = 0
+        if self._resumed is not None:
+            self.set_state(self._resumed)
+            self._resumed = None
+
+    def get_state(self) -> dict[str, Any]:
+        """What the next epochs' decisions depend on: the best so far and the patience used."""
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "best_weights": [w.copy() for w in self.best_weights],
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from ``get_state()``; before training starts, it applies at its start."""
+        if not hasattr(self, "best"):
+            self._resumed = state
+            return
+        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
+        self.best_weights = [w.copy() for w in state["best_weights"]]
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
+        if self.monitor not in logs:
+            raise ValueError(
+                f"EarlyStopping(monitor={self.monitor!r}): fit logs only {', '.join(logs)}; "
+                "pass validation_data to monitor a validation metric"
+            )
+        value = self.sign * logs[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = [p.copy() for p in self.network.parameters]
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.network.stop_training = True
+
+    def on_train_end(self) -> None:
+        if self.restore_best_weights and self.best_weights:
+            for p, best in zip(self.network.parameters, self.best_weights, strict=True):
+                p[...] = best
