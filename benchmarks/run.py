@@ -153,7 +153,7 @@ def run_worker(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def mnist_available(mnist_dir: str) -> str | None:
     """None when the MNIST files are there, else why W4 cannot run (nothing is downloaded)."""
-    from backprop.data.datasets import locate_mnist
+    from backprop.data.mnist import locate_mnist
 
     try:
         locate_mnist(mnist_dir, download=False)

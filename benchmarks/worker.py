@@ -36,7 +36,7 @@ import numpy as np
 from workloads import WORKLOADS, Workload  # benchmarks/ is on sys.path: this script's folder
 
 import backprop
-import backprop.data.datasets
+import backprop.data
 
 SEED = 0
 WARMUP_ROWS = 1024
@@ -59,7 +59,7 @@ def load_data(workload: Workload, mnist_dir: str | None) -> Data:
         X = rng.random((n, n_features), dtype=np.float32).astype(dtype, copy=False)
         return Data(X, rng.integers(0, workload.sizes[-1], n))
     name = {"digits": "digits", "xor": "xor", "mnist": "mnist"}[workload.data]
-    dataset = backprop.datasets.load(name, data_dir=mnist_dir)
+    dataset = backprop.data.load(name, data_dir=mnist_dir)
     X_test = None if dataset.X_test is None else dataset.X_test.astype(dtype, copy=False)
     return Data(dataset.X.astype(dtype, copy=False), dataset.y, X_test, dataset.y_test)
 

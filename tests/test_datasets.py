@@ -1,4 +1,4 @@
-"""Tests for backprop.data.datasets (built-ins, IDX/MNIST, CSV) and backprop.preprocessing."""
+"""Tests for backprop.data: built-ins, IDX/MNIST, CSV, and preprocessing."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop.data import datasets
-from backprop.data.datasets import Dataset, DownloadError, IdxFileSpec, load, read_idx
+from backprop import data as datasets
+from backprop.data import Dataset, DownloadError, IdxFileSpec, load, read_idx
+from backprop.data import mnist as mnist_files
 from backprop.data.preprocessing import Scaler, train_test_split
 
 # --------------------------------------------------------------------------------------------
@@ -226,7 +227,7 @@ def test_mnist_checksum_table_matches_shared_files(tmp_path, monkeypatch, shared
     """Downloading from a file:// mirror of the shared copy exercises the real checksums."""
     directory = datasets.download_mnist(tmp_path, mirrors=[shared_mnist.as_uri()])
     assert sorted(p.name for p in directory.iterdir()) == sorted(
-        f"{spec.name}.gz" for spec in datasets.MNIST_FILES.values()
+        f"{spec.name}.gz" for spec in mnist_files.MNIST_FILES.values()
     )
 
 
@@ -251,7 +252,7 @@ def write_fake_mnist(directory: Path, first_label: int = 5, compress: bool = Tru
     """Write the fake MNIST files into ``directory`` under their real names."""
     directory.mkdir(parents=True, exist_ok=True)
     for key, array in fake_mnist_arrays(first_label).items():
-        name = datasets.MNIST_FILES[key].name + (".gz" if compress else "")
+        name = mnist_files.MNIST_FILES[key].name + (".gz" if compress else "")
         write_idx(directory / name, array, compress)
     return directory
 
@@ -264,12 +265,12 @@ def isolated_mnist(tmp_path, monkeypatch) -> Path:
     """
     monkeypatch.delenv("BACKPROP_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(datasets, "MNIST_MIRRORS", ())
+    monkeypatch.setattr(mnist_files, "MNIST_MIRRORS", ())
     return tmp_path / "cache" / "backprop" / "mnist"
 
 
 def test_mnist_cache_dir_follows_xdg(isolated_mnist):
-    assert datasets.mnist_cache_dir() == isolated_mnist
+    assert mnist_files.mnist_cache_dir() == isolated_mnist
 
 
 @pytest.mark.parametrize("subfolder", ["", "mnist"])
@@ -310,16 +311,16 @@ def fake_mirror(tmp_path, monkeypatch, isolated_mnist) -> Path:
     specs = {}
     for key, array in fake_mnist_arrays(5).items():
         content = idx_bytes(array)
-        name = datasets.MNIST_FILES[key].name
+        name = mnist_files.MNIST_FILES[key].name
         specs[key] = IdxFileSpec(
             name,
             len(content),
             hashlib.md5(content).hexdigest(),
             hashlib.sha256(content).hexdigest(),
         )
-    monkeypatch.setattr(datasets, "MNIST_FILES", specs)
+    monkeypatch.setattr(mnist_files, "MNIST_FILES", specs)
     missing = (tmp_path / "no-such-mirror").as_uri()
-    monkeypatch.setattr(datasets, "MNIST_MIRRORS", (missing, mirror.as_uri() + "/"))
+    monkeypatch.setattr(mnist_files, "MNIST_MIRRORS", (missing, mirror.as_uri() + "/"))
     return mirror
 
 
@@ -327,7 +328,7 @@ def test_mnist_downloads_once_into_cache(fake_mirror, isolated_mnist):
     ds = load("mnist")
     assert ds.y[0] == 5 and ds.X.shape == (6, 16)
     names = sorted(p.name for p in isolated_mnist.iterdir())
-    assert names == sorted(f"{spec.name}.gz" for spec in datasets.MNIST_FILES.values())
+    assert names == sorted(f"{spec.name}.gz" for spec in mnist_files.MNIST_FILES.values())
     for path in fake_mirror.iterdir():
         path.unlink()  # a second load must not need the mirror
     assert load("mnist").y[0] == 5
@@ -343,7 +344,7 @@ def test_mnist_downloads_once_into_cache(fake_mirror, isolated_mnist):
     ids=["wrong-byte", "wrong-size", "broken-gzip"],
 )
 def test_corrupted_download_is_rejected_and_deleted(fake_mirror, isolated_mnist, corrupt, message):
-    labels = datasets.MNIST_FILES["train_labels"].name
+    labels = mnist_files.MNIST_FILES["train_labels"].name
     content = idx_bytes(fake_mnist_arrays(5)["train_labels"])
     (fake_mirror / f"{labels}.gz").write_bytes(corrupt(content))
     with pytest.raises(DownloadError, match=message) as info:
@@ -351,7 +352,7 @@ def test_corrupted_download_is_rejected_and_deleted(fake_mirror, isolated_mnist,
     assert "no-such-mirror" in str(info.value)  # both mirrors are reported
     # The images downloaded before the bad file stay; the bad file and temp files do not.
     names = [p.name for p in isolated_mnist.iterdir()]
-    assert names == [f"{datasets.MNIST_FILES['train_images'].name}.gz"]
+    assert names == [f"{mnist_files.MNIST_FILES['train_images'].name}.gz"]
 
 
 def test_no_mirror_and_no_files_names_what_was_tried(isolated_mnist):

@@ -28,7 +28,7 @@ MOVED = {
     "backprop.optimizers": "backprop.training.optimizers",
     "backprop.progress": "backprop.training.progress",
     "backprop.io": "backprop.saving.model_file",
-    "backprop.datasets": "backprop.data.datasets",
+    "backprop.datasets": "backprop.data",
     "backprop.preprocessing": "backprop.data.preprocessing",
     "backprop.render": "backprop.explain.render",
     "backprop.neuron": "backprop.explain.neuron",

@@ -319,7 +319,7 @@ class Network:
         metadata: dict[str, Any] | None = None,
         arrays: dict[str, np.ndarray] | None = None,
     ) -> Path:
-        """Write the network to a model file; see :func:`backprop.io.save`."""
+        """Write the network to a model file; see :func:`backprop.saving.model_file.save`."""
         from backprop.saving.model_file import save
 
         return save(self, path, metadata, arrays)

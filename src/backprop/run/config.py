@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from backprop.data.datasets import Dataset
+from backprop.data.dataset import Dataset
 from backprop.engine.defaults import default_loss, default_output, n_outputs
 
 _TOY = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from backprop.data.datasets import load as load_dataset
+from backprop.data.registry import load as load_dataset
 from backprop.run.config import RunConfig
 from backprop.run.folder import RunFolder
 from backprop.run.model import Model

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop.data.datasets import load as load_dataset
+from backprop.data.registry import load as load_dataset
 from backprop.run.config import RunConfig
 from backprop.run.model import Model
 from backprop.run.split import split

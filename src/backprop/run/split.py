@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop.data.datasets import Dataset
+from backprop.data.dataset import Dataset
 from backprop.data.preprocessing import train_test_split
 from backprop.run.config import RunConfig
 

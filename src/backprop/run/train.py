@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from backprop.data.datasets import Dataset
-from backprop.data.datasets import load as load_dataset
+from backprop.data.dataset import Dataset
+from backprop.data.registry import load as load_dataset
 from backprop.data.preprocessing import Scaler
 from backprop.engine.network import Network
 from backprop.engine.validation import check_positive_int

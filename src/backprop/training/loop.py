@@ -28,7 +28,8 @@ from backprop.engine.validation import (
     check_sample_weight,
 )
 from backprop.training.batches import Chunks, joined
-from backprop.training.callbacks import Callback, CallbackList
+from backprop.training.callback_list import CallbackList
+from backprop.training.callbacks import Callback
 from backprop.training.history import History
 from backprop.training.optimizers import Optimizer, get_optimizer
 from backprop.training.snapshot import Snapshot

@@ -1,0 +1,72 @@
+"""The Dataset: features, targets and what they mean, whatever file or generator they came from.
+
+Conventions every caller can rely on:
+
+* ``X`` is ``(n_samples, n_features)`` float64, except for MNIST, whose ``X`` and ``X_test`` are
+  float32 (60,000 x 784 float64 would take 376 MB); pixel values are scaled to [0, 1].
+* For classification ``y`` holds int64 class indices ``0..k-1`` and ``classes[i]`` is the original
+  label of index ``i`` (plain ``str``, ``int`` or ``float``, so it can be written to JSON).
+* For regression ``y`` is float64 and ``classes`` is None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop.engine.defaults import TASKS
+
+__all__ = ["TASKS", "Dataset", "Label"]
+
+Label = str | int | float
+
+
+@dataclass
+class Dataset:
+    """Feature matrix, targets, and what they mean: everything a training run needs."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    task: str
+    classes: list[Label] | None
+    feature_names: list[str]
+    target_name: str | None = None
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        """Reject inconsistent fields at construction, not deep inside a training loop."""
+        if self.task not in TASKS:
+            raise ValueError(f"task={self.task!r} is not supported: expected one of {TASKS}")
+        if self.X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {self.X.shape}")
+        if len(self.y) != len(self.X):
+            raise ValueError(f"X has {len(self.X)} rows but y has {len(self.y)}")
+        if len(self.feature_names) != self.X.shape[1]:
+            raise ValueError(
+                f"{len(self.feature_names)} feature_names given for {self.X.shape[1]} features"
+            )
+        if (self.task == "classification") != (self.classes is not None):
+            raise ValueError("classes must be a list for classification and None for regression")
+        if (self.X_test is None) != (self.y_test is None):
+            raise ValueError("X_test and y_test must be given together")
+
+    @property
+    def n_features(self) -> int:
+        """Number of input columns, i.e. the size of the network's input layer."""
+        return int(self.X.shape[1])
+
+    @property
+    def n_classes(self) -> int | None:
+        """Number of classes for classification, None for regression."""
+        return None if self.classes is None else len(self.classes)
+
+    @property
+    def n_outputs(self) -> int:
+        """Size of the output layer: one unit per class (two for binary), or per target column."""
+        if self.classes is not None:
+            return len(self.classes)
+        return 1 if self.y.ndim == 1 else int(self.y.shape[1])
