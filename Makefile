@@ -27,6 +27,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Speed against scikit-learn and PyTorch (needs torch==2.13.0 in .venv; run on a quiet machine).
 bench: $(VENV)/.installed-test
