@@ -155,6 +155,16 @@ def test_binary_uses_one_sigmoid_or_a_softmax_over_two(blobs):
     assert set(one.predict(X)) == {"no", "yes"}
 
 
+def test_one_sigmoid_output_decides_at_the_package_threshold(blobs):
+    """An output of exactly 0.5 predicts the second class, as everywhere in backprop."""
+    X, y = blobs
+    labels = np.where(y == 0, "no", "yes")
+    clf = BackpropClassifier(**quiet(max_iter=2)).fit(X, labels)
+    clf.network_.parameter_vector[:] = 0.0  # every net input 0: every output sigmoid(0) = 0.5
+    assert (clf.predict(X) == "yes").all()
+    assert clf._validation_score(np.ones((3, 1)), np.full((3, 1), 0.5), None) == 1.0
+
+
 def test_per_layer_activations_losses_and_outputs(blobs):
     X, y = blobs
     clf = BackpropClassifier(
@@ -355,22 +365,22 @@ def test_callbacks_see_validation_metrics_and_can_stop(blobs, capsys):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"solver": "lbfgs"}, "'solver' parameter"),
-        ({"activation": "softmax"}, "'activation' parameter"),
+        ({"solver": "lbfgs"}, "solver='lbfgs' is not supported: expected one of adam"),
+        ({"activation": "softmax"}, "activation='softmax' is not supported: expected one of"),
         ({"activation": ["relu", "tanh"]}, "activation=.* has 2 entries"),
         ({"activation": ["softmax"]}, r"activation\[0\]='softmax'"),
         ({"hidden_layer_sizes": (4, 0)}, r"hidden_layer_sizes\[1\]=0"),
-        ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
-        ({"batch_size": 0}, "'batch_size' parameter"),
-        ({"alpha": -1.0}, "'alpha' parameter"),
-        ({"loss": "hinge"}, "'loss' parameter"),
-        ({"output": "softplus"}, "'output' parameter"),
+        ({"learning_rate_init": 0.0}, r"learning_rate_init must be a positive .* got 0\.0"),
+        ({"batch_size": 0}, "batch_size must be 'auto', None or an integer >= 1, got 0"),
+        ({"alpha": -1.0}, r"alpha must be a finite number >= 0, got -1\.0"),
+        ({"loss": "hinge"}, "loss='hinge' is not supported: expected one of"),
+        ({"output": "softplus"}, "output='softplus' is not supported: expected one of"),
         ({"loss": "cross_entropy", "output": "sigmoid"}, "loss='cross_entropy' needs"),
-        ({"momentum": 1.0}, "'momentum' parameter"),
-        ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
-        ({"class_weight": "auto"}, "'class_weight' parameter"),
-        ({"init": "zeros"}, "'init' parameter"),
-        ({"dtype": "float16"}, "'dtype' parameter"),
+        ({"momentum": 1.0}, r"momentum must be a number in \[0, 1\), got 1\.0"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be a number in \(0, 1\)"),
+        ({"class_weight": "auto"}, "class_weight must be a dict .*'balanced' or None, got 'auto'"),
+        ({"init": "zeros"}, "init='zeros' is not supported: expected one of"),
+        ({"dtype": "float16"}, "dtype='float16' is not supported: expected one of"),
     ],
 )
 def test_bad_hyperparameters_name_the_parameter(blobs, params, message):
@@ -378,6 +388,31 @@ def test_bad_hyperparameters_name_the_parameter(blobs, params, message):
     clf = BackpropClassifier(**params)  # only stored
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ({"hidden_layer_sizes": "10"}, TypeError, "hidden_layer_sizes must be an integer or a"),
+        ({"max_iter": 2.0}, TypeError, r"max_iter must be an integer >= 1, got 2\.0"),
+        ({"shuffle": "yes"}, TypeError, "shuffle must be True or False, got 'yes'"),
+        ({"random_state": -1}, ValueError, r"random_state must be an integer from 0 to 2\*\*32"),
+        ({"verbose": -1}, ValueError, "verbose must be a bool or an integer >= 0, got -1"),
+        ({"tol": -1.0}, ValueError, r"tol must be a finite number >= 0, got -1\.0"),
+        ({"n_iter_no_change": 0}, ValueError, "n_iter_no_change must be an integer >= 1 or np.inf"),
+        ({"beta_2": 1.0}, ValueError, r"beta_2 must be a number in \[0, 1\), got 1\.0"),
+        ({"epsilon": 0.0}, ValueError, r"epsilon must be a positive finite number, got 0\.0"),
+        ({"callbacks": bp.Callback()}, TypeError, "callbacks must be a list of backprop.Callback"),
+    ],
+)
+@pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
+def test_every_parameter_is_checked_when_training_starts(blobs, Estimator, params, error, message):
+    X, y = blobs
+    estimator = Estimator(**params)  # only stored
+    with pytest.raises(error, match=message):
+        estimator.fit(X, y)
+    with pytest.raises(error, match=message):
+        estimator.partial_fit(X, y, *([np.unique(y)] if Estimator is BackpropClassifier else []))
 
 
 def test_feature_names_are_recorded_checked_and_saved(blobs, tmp_path: Path):

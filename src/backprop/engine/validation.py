@@ -53,6 +53,13 @@ def check_non_negative_float(argument: str, value: Any) -> float:
     return float(value)
 
 
+def check_bool(argument: str, value: Any) -> bool:
+    """``value`` as a bool if it is True or False (NumPy's bools too), not merely truthy."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{argument} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_sizes(sizes: Any) -> list[int]:
     """The layer sizes as a list of ints: at least two, each a positive integer."""
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):

@@ -1,0 +1,378 @@
+"""The classifier: class labels of any type in, a network with one output per class (or one
+sigmoid output for two classes) underneath."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+
+from backprop.engine import defaults, metrics
+from backprop.sklearn.base import _BaseBackprop
+from backprop.sklearn.validation import plain
+from backprop.training.callbacks import Callback
+
+__all__ = ["BackpropClassifier"]
+
+
+class BackpropClassifier(ClassifierMixin, _BaseBackprop):
+    """A feedforward network classifier trained by backpropagation.
+
+    By default a softmax output with cross-entropy for several classes, and one sigmoid
+    output with binary cross-entropy for two. Labels can be of any type (strings, ints...).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Neurons in each hidden layer; ``()`` gives a network without hidden layers.
+    activation : str or sequence of str, default="relu"
+        The hidden layers' activation, or one per hidden layer: "relu", "leaky_relu",
+        "tanh", "sigmoid" (alias "logistic") or "identity".
+    solver : {"adam", "sgd", "momentum"}, default="adam"
+        The optimizer. Unlike MLPClassifier's "sgd", "sgd" here is plain gradient descent;
+        "momentum" is SGD with ``momentum`` (and Nesterov's if ``nesterovs_momentum``).
+    alpha : float, default=0.0001
+        L2 penalty on the weights, scaled as in MLPClassifier: each step adds
+        ``alpha / batch_size * W`` to the gradient of the batch's mean loss.
+    batch_size : int, "auto" or None, default="auto"
+        Samples per step: "auto" is ``min(200, n_samples)``, None the full batch; clipped to
+        the number of samples.
+    learning_rate_init : float, default=0.001
+        The learning rate (constant).
+    max_iter : int, default=200
+        The most epochs that ``fit`` trains for.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the validation split.
+    tol : float, default=1e-4
+        The improvement of the training loss (or of the validation score, with
+        ``early_stopping``) that counts as progress.
+    verbose : int, default=0
+        Non-zero shows a progress bar and prints the loss of every epoch.
+    warm_start : bool, default=False
+        ``fit`` continues from the fitted network and optimizer instead of starting anew.
+    momentum : float, default=0.9
+        The momentum of the "momentum" solver, in [0, 1).
+    nesterovs_momentum : bool, default=True
+        Nesterov's momentum for the "momentum" solver.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified), stop when its
+        accuracy has not improved by ``tol`` for more than ``n_iter_no_change`` epochs, and
+        keep the weights of the best epoch.
+    validation_fraction : float, default=0.1
+        The share of the data held out with ``early_stopping``.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without progress (see ``tol``) tolerated before training stops.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's settings.
+    loss : str, optional
+        "cross_entropy" (softmax output), "binary_cross_entropy" (sigmoid output),
+        "half_squared_error" or "mse". Defaults to the output's cross-entropy.
+    output : str, optional
+        The output activation: "softmax" (one neuron per class), "sigmoid" (one neuron for
+        two classes, one per class otherwise) or another activation with a squared-error
+        loss. Defaults to "softmax" for several classes and "sigmoid" for two, or to what
+        ``loss`` needs.
+    init : {"xavier", "he", "normal_scaled"}, default="xavier"
+        How the initial weights are drawn: Glorot uniform (as MLPClassifier's), He normal, or
+        normal over the square root of the fan-in.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes' losses (``{label: weight}``), multiplied into
+        ``sample_weight``; "balanced" weighs classes inversely to their frequency.
+    callbacks : list of backprop.Callback, optional
+        Called during training; they see ``loss`` (and ``val_loss`` and ``val_score`` with
+        ``early_stopping``) in the epoch's logs and may stop training.
+    dtype : {"float64", "float32"}, default="float64"
+        The network's floating-point type.
+
+    Attributes
+    ----------
+    network_ : backprop.Network
+        The trained network.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    loss_ : float
+        The training loss (with the L2 penalty) of the last epoch.
+    loss_curve_ : list of float
+        The training loss of every epoch, across warm starts and ``partial_fit`` calls.
+    best_loss_ : float or None
+        The lowest training loss; None with ``early_stopping``.
+    validation_loss_curve_ : list of float or None
+        The loss on the held-out set after every epoch, with ``early_stopping``.
+    validation_scores_ : list of float or None
+        The accuracy on the held-out set after every epoch, with ``early_stopping``.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, whose weights the network keeps.
+    n_iter_ : int
+        Epochs run by the last ``fit``, plus one for each ``partial_fit`` since.
+    t_ : int
+        Training samples seen by the optimizer, in all.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X had string column names.
+    n_outputs_ : int
+        Output neurons.
+    out_activation_ : str
+        The output activation's name.
+
+    See Also
+    --------
+    BackpropRegressor : the regressor.
+    sklearn.neural_network.MLPClassifier : scikit-learn's own.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from backprop.sklearn import BackpropClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = BackpropClassifier((16,), learning_rate_init=0.01, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str | Sequence[str] = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str | None = "auto",
+        learning_rate_init: float = 0.001,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int | float = 10,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        loss: str | None = None,
+        output: str | None = None,
+        init: str = "xavier",
+        class_weight: dict[Any, float] | str | None = None,
+        callbacks: Sequence[Callback] | None = None,
+        dtype: str = "float64",
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            loss=loss,
+            output=output,
+            init=init,
+            callbacks=callbacks,
+            dtype=dtype,
+        )
+        self.class_weight = class_weight
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BackpropClassifier:
+        """Train the network on X and the class labels y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,)
+            The class labels, at least two distinct ones.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the samples' losses.
+
+        Returns
+        -------
+        self : BackpropClassifier
+            The fitted estimator.
+        """
+        self._fit(X, y, sample_weight, incremental=False)
+        return self
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> BackpropClassifier:
+        """Train for one epoch on the batch (X, y), continuing from the current network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+        y : array-like of shape (n_samples,)
+            The class labels; need not hold every class.
+        classes : array-like of shape (n_classes,), optional
+            Every class that any call will see; required on the first call.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the samples' losses.
+
+        Returns
+        -------
+        self : BackpropClassifier
+            The updated estimator.
+        """
+        self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, one column per class of ``classes_``.
+
+        With an output other than softmax or sigmoid they are the outputs clipped at zero
+        and normalised: scores rather than calibrated probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows summing to one.
+        """
+        return self._probabilities(self._forward(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """The logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The inputs.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        A = self._forward(X)
+        # One sigmoid neuron says "the second class" at the package's one decision threshold;
+        # several outputs name the most probable class (as predict_proba has it).
+        scores = A if A.shape[1] == 1 else self._probabilities(A)
+        return self.classes_[metrics.predicted_classes(scores)]
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _targets(
+        self, y: Any, first: bool, incremental: bool, classes: Any
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        check_classification_targets(y)
+        if incremental and first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self.classes_ = unique_labels(classes)
+        elif incremental and classes is not None:
+            if not np.array_equal(self.classes_, unique_labels(classes)):
+                raise ValueError(
+                    f"classes={unique_labels(classes).tolist()} is not the same as on the first "
+                    f"call to partial_fit, which was {self.classes_.tolist()}"
+                )
+        elif first:
+            self.classes_ = unique_labels(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least two classes; got 1 class: "
+                f"{self.classes_.tolist()}"
+            )
+        codes = np.searchsorted(self.classes_, y)
+        unknown = (codes >= len(self.classes_)) | (
+            self.classes_[np.minimum(codes, len(self.classes_) - 1)] != y
+        )
+        if unknown.any():
+            raise ValueError(
+                f"y holds the label {plain(y[np.argmax(unknown)])!r}, which is not among the "
+                f"classes {self.classes_.tolist()} this estimator was first fitted with"
+            )
+        if self.class_weight is None:
+            class_weights = None
+        else:
+            if incremental and self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported for partial_fit: compute the "
+                    "weights on the whole training set with sklearn.utils.class_weight."
+                    "compute_class_weight and pass them as a dict"
+                )
+            per_class = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=self.classes_[codes]
+            )
+            class_weights = per_class[codes]
+        _, _, n_outputs = self._output_and_loss()
+        if n_outputs == 1:
+            return codes.astype(np.float64).reshape(-1, 1), class_weights
+        return np.eye(n_outputs)[codes], class_weights
+
+    def _probabilities(self, A: np.ndarray) -> np.ndarray:
+        """The network's outputs A as class probabilities (see :meth:`predict_proba`)."""
+        if A.shape[1] == 1:
+            p = np.clip(A[:, 0], 0.0, 1.0)
+            return np.column_stack([1.0 - p, p])
+        if self.out_activation_ == "softmax":
+            return A
+        A = np.clip(A, 0.0, None)
+        totals = A.sum(axis=1, keepdims=True)
+        return np.divide(A, totals, out=np.full_like(A, 1.0 / A.shape[1]), where=totals > 0)
+
+    def _output_and_loss(self) -> tuple[str, str | None, int]:
+        n_classes = len(self.classes_)
+        output = self._given_output()
+        if output is None:  # the default output, for the default number of output neurons
+            output = defaults.default_output(
+                "classification", defaults.n_outputs(n_classes), self.loss
+            )
+        loss = self.loss
+        if loss is None:
+            loss = defaults.default_loss(output, "classification")
+        return output, loss, defaults.n_outputs(n_classes, output)
+
+    def _validation_score(self, Y: np.ndarray, A: np.ndarray, weights: np.ndarray | None) -> float:
+        """The accuracy, each sample counted by its weight."""
+        right = metrics.predicted_classes(A) == _class_indices(Y)
+        return float(np.average(right, weights=weights))
+
+    def _strata(self, Y: np.ndarray) -> np.ndarray:
+        return _class_indices(Y)
+
+
+def _class_indices(Y: np.ndarray) -> np.ndarray:
+    """The class index of each row of network targets: one-hot rows, or a column of 0 and 1."""
+    return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
