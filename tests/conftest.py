@@ -5,7 +5,11 @@ Other helpers may append fixtures to this file: append, never overwrite.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +82,54 @@ def digits_split():
     X = digits.data / 16.0
     y = digits.target
     return train_test_split(X, y, test_size=0.25, random_state=42, stratify=y)
+
+
+@dataclass
+class CliResult:
+    """What a run of the command line left: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+#: Warnings Python's default filters hide from a console run (see the warnings module).
+_HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., CliResult]:
+    """The command line run in this process: ``cli("train", "xor", cwd=folder)``.
+
+    It calls ``backprop.cli.main`` as the console script does, without starting an interpreter.
+    What the console would also print on stderr is added to ``stderr``: warnings the default
+    filters show, and log records of level WARNING and above (logging's last resort handler).
+    So "one line on stderr" means the same as for the console script.
+    """
+    from backprop.cli import main
+
+    monkeypatch.setenv("COLUMNS", "120")  # rich's tables, as wide as the console script's
+
+    def call(*args: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None) -> CliResult:
+        capsys.readouterr()
+        caplog.clear()
+        with monkeypatch.context() as patch, warnings.catch_warnings(record=True) as caught:
+            if cwd is not None:
+                patch.chdir(cwd)
+            warnings.resetwarnings()
+            warnings.simplefilter("default")
+            for category in _HIDDEN_WARNINGS:
+                warnings.simplefilter("ignore", category)
+            code = main([str(arg) for arg in args])
+        out, err = capsys.readouterr()
+        err += "".join(f"{w.category.__name__}: {w.message}\n" for w in caught)
+        err += "".join(
+            f"{r.getMessage()}\n" for r in caplog.records if r.levelno >= logging.WARNING
+        )
+        return CliResult(code, out, err)
+
+    return call

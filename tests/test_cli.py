@@ -1,33 +1,31 @@
-"""The command line, run through the installed console script as a user runs it."""
+"""The command line, run in this process through ``backprop.cli.main`` as the console script
+runs it (the ``cli`` fixture of conftest.py); tests/test_cli_startup.py starts the console
+script itself."""
 
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 import backprop as bp
+from backprop import data as datasets
 from backprop.cli import main
-from backprop.data import datasets
+from backprop.cli.evaluate import SPLITS
 from backprop.run import experiment
 
-BACKPROP = Path(sys.executable).with_name("backprop")
+if TYPE_CHECKING:
+    from conftest import CliResult
+
+#: The ``cli`` fixture: ``cli("train", "xor", cwd=folder)`` -> CliResult.
+Cli = Callable[..., "CliResult"]
 
 
-def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The console script with ``args``; plots are drawn without a display."""
-    env = {**os.environ, "MPLBACKEND": "Agg", "COLUMNS": "120", "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run(
-        [str(BACKPROP), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env
-    )
-
-
-def assert_usage_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+def assert_usage_error(result: CliResult, *words: str) -> None:
     """Exit code 2, one line on stderr naming the problem, no traceback."""
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -45,8 +43,7 @@ def digest(folder: Path) -> dict[str, str]:
 def moons_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small finished run that several tests read."""
     out = tmp_path_factory.mktemp("runs") / "moons"
-    result = run("train", "moons", "--epochs", "40", "--out", out, "--quiet")
-    assert result.returncode == 0, result.stderr
+    assert main(["train", "moons", "--epochs", "40", "--out", str(out), "--quiet"]) == 0
     return out
 
 
@@ -66,11 +63,34 @@ def csv_file(tmp_path: Path) -> Path:
 # -- normal paths ------------------------------------------------------------------------------
 
 
-def test_datasets_lists_every_builtin() -> None:
-    result = run("datasets")
+def test_datasets_lists_every_builtin(cli: Cli) -> None:
+    result = cli("datasets")
     assert result.returncode == 0
     for name in ("xor", "and", "or", "digits", "moons", "circles", "spiral", "blobs", "mnist"):
         assert name in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ([], ["train", "evaluate", "predict", "explain", "plot", "datasets"]),
+        (["train"], ["--layers", "--activation", "relu", "--optimizer", "adam", "--resume"]),
+        (["evaluate"], ["--split", "auto|test|train|all"]),
+        (["predict"], ["--proba"]),
+        (["explain"], ["--format", "text|markdown|html", "--steps"]),
+        (["plot"], ["RUN_DIR"]),
+        (["datasets"], ["built-in data sets"]),
+    ],
+)
+def test_help(cli: Cli, command: list[str], words: list[str]) -> None:
+    result = cli(*command, "--help")
+    assert result.returncode == 0 and result.stderr == ""
+    for word in words:
+        assert word in result.stdout
+
+
+def test_evaluate_offers_the_runs_splits() -> None:
+    assert SPLITS == experiment.SPLITS  # written out in the command, for a fast --help
 
 
 def test_train_leaves_a_complete_run_folder(moons_run: Path) -> None:
@@ -83,8 +103,8 @@ def test_train_leaves_a_complete_run_folder(moons_run: Path) -> None:
     assert "precision" in report and "recall" in report and "f1-score" in report
 
 
-def test_train_shows_summary_and_report(tmp_path: Path) -> None:
-    result = run("train", "xor", "--epochs", "3000", "--out", tmp_path / "xor")
+def test_train_shows_summary_and_report(tmp_path: Path, cli: Cli) -> None:
+    result = cli("train", "xor", "--epochs", "300", "--out", tmp_path / "xor")  # plumbing only
     assert result.returncode == 0, result.stderr
     assert "backprop train" in result.stdout  # the summary table
     assert "precision" in result.stdout
@@ -100,52 +120,52 @@ def test_digits_demo_reaches_97_percent(tmp_path: Path) -> None:
     assert model.report(X, y).scores["accuracy"] >= 0.97
 
 
-def test_evaluate_scores_the_test_part(moons_run: Path) -> None:
-    result = run("evaluate", moons_run / "model.npz", "moons")
+def test_evaluate_scores_the_test_part(moons_run: Path, cli: Cli) -> None:
+    result = cli("evaluate", moons_run / "model.npz", "moons")
     assert result.returncode == 0, result.stderr
     assert "test, 125 samples" in result.stdout
     accuracy = float(result.stdout.splitlines()[1].split()[1])
     assert accuracy >= 0.9
 
 
-def test_predict_a_row_and_probabilities(moons_run: Path) -> None:
-    label = run("predict", moons_run / "model.npz", "1.0,-0.5")
+def test_predict_a_row_and_probabilities(moons_run: Path, cli: Cli) -> None:
+    label = cli("predict", moons_run / "model.npz", "1.0,-0.5")
     assert label.returncode == 0 and label.stdout.strip() in {"0", "1"}
-    proba = run("predict", moons_run / "model.npz", "1.0,-0.5", "--proba")
+    proba = cli("predict", moons_run / "model.npz", "1.0,-0.5", "--proba")
     header, row = proba.stdout.strip().splitlines()
     assert header == "0,1"
     p = [float(v) for v in row.split(",")]
     assert sum(p) == pytest.approx(1.0) and str(int(np.argmax(p))) == label.stdout.strip()
 
 
-def test_plot_redraws(moons_run: Path) -> None:
+def test_plot_redraws(moons_run: Path, cli: Cli) -> None:
     (moons_run / "history.png").unlink()
-    result = run("plot", moons_run)
+    result = cli("plot", moons_run)
     assert result.returncode == 0, result.stderr
     assert (moons_run / "history.png").stat().st_size > 1000
 
 
-def test_csv_with_string_labels_round_trip(tmp_path: Path, csv_file: Path) -> None:
+def test_csv_with_string_labels_round_trip(tmp_path: Path, csv_file: Path, cli: Cli) -> None:
     out = tmp_path / "run"
-    assert run("train", csv_file, "--epochs", "30", "--out", out, "-q").returncode == 0
+    assert cli("train", csv_file, "--epochs", "30", "--out", out, "-q").returncode == 0
     model = bp.load_model(out / "model.npz")
     assert model.metadata["classes"] == ["setosa", "virginica"]
     assert "scaler.mean" in model.arrays  # scaling fitted on the training part, stored
     new = tmp_path / "new.csv"
     new.write_text("width,length\n0.1,0.0\n3.2,2.9\n")  # columns matched by name
-    result = run("predict", out / "model.npz", new)
+    result = cli("predict", out / "model.npz", new)
     assert result.stdout.split() == ["setosa", "virginica"]
-    result = run("evaluate", out / "model.npz", csv_file, "--split", "all")
+    result = cli("evaluate", out / "model.npz", csv_file, "--split", "all")
     assert result.returncode == 0 and "accuracy 1.0000" in result.stdout
 
 
-def test_csv_regression_reports_mse_and_r2(tmp_path: Path) -> None:
+def test_csv_regression_reports_mse_and_r2(tmp_path: Path, cli: Cli) -> None:
     rng = np.random.default_rng(1)
     x = rng.uniform(-1, 1, (200, 2))
     y = x[:, 0] * 2 - x[:, 1] + 0.3
     path = tmp_path / "line.csv"
     np.savetxt(path, np.column_stack([x, y]), delimiter=",", header="a,b,t", comments="")
-    result = run("train", path, "--epochs", "100", "--out", tmp_path / "r")
+    result = cli("train", path, "--epochs", "100", "--out", tmp_path / "r")
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("test mse") and float(last.split()[4]) > 0.95  # R2
@@ -166,15 +186,15 @@ def weights(folder: Path, name: str = "checkpoint.npz") -> list[np.ndarray]:
     return bp.load(folder / name).parameters
 
 
-def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path: Path) -> None:
+def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path: Path, cli: Cli) -> None:
     common = ["--optimizer", "adam", "--batch-size", "16", "--checkpoint-every", "5", "-q"]
     assert (
-        run("train", "circles", "--epochs", "20", *common, "--out", tmp_path / "a").returncode == 0
+        cli("train", "circles", "--epochs", "20", *common, "--out", tmp_path / "a").returncode == 0
     )
     assert (
-        run("train", "circles", "--epochs", "8", *common, "--out", tmp_path / "b").returncode == 0
+        cli("train", "circles", "--epochs", "8", *common, "--out", tmp_path / "b").returncode == 0
     )
-    resumed = run("train", "--resume", tmp_path / "b", "--epochs", "20", "-q")
+    resumed = cli("train", "--resume", tmp_path / "b", "--epochs", "20", "-q")
     assert resumed.returncode == 0, resumed.stderr
     for a, b in zip(weights(tmp_path / "a"), weights(tmp_path / "b"), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -254,8 +274,8 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_mistakes_get_one_line(tmp_path: Path, args: list[str], words: list[str]) -> None:
-    assert_usage_error(run(*args, cwd=tmp_path), *words)
+def test_mistakes_get_one_line(tmp_path: Path, cli: Cli, args: list[str], words: list[str]) -> None:
+    assert_usage_error(cli(*args, cwd=tmp_path), *words)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
@@ -269,35 +289,35 @@ def test_mistakes_get_one_line(tmp_path: Path, args: list[str], words: list[str]
         ("a,b,y\n1,2,x\n3,4,x\n", ["two classes"]),
     ],
 )
-def test_bad_csv_files(tmp_path: Path, content: str, words: list[str]) -> None:
+def test_bad_csv_files(tmp_path: Path, cli: Cli, content: str, words: list[str]) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
-    assert_usage_error(run("train", path, "--out", tmp_path / "out"), *words)
+    assert_usage_error(cli("train", path, "--out", tmp_path / "out"), *words)
     assert not (tmp_path / "out").exists()
 
 
-def test_unknown_target_column(tmp_path: Path, csv_file: Path) -> None:
-    assert_usage_error(run("train", csv_file, "--target", "colour"), "colour", "species")
+def test_unknown_target_column(tmp_path: Path, csv_file: Path, cli: Cli) -> None:
+    assert_usage_error(cli("train", csv_file, "--target", "colour"), "colour", "species")
 
 
-def test_model_file_that_is_not_one(tmp_path: Path, moons_run: Path) -> None:
+def test_model_file_that_is_not_one(tmp_path: Path, moons_run: Path, cli: Cli) -> None:
     fake = tmp_path / "fake.npz"
     fake.write_text("hello")
-    assert_usage_error(run("predict", fake, "1,2"), "not a backprop model file")
+    assert_usage_error(cli("predict", fake, "1,2"), "not a backprop model file")
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes((moons_run / "model.npz").read_bytes()[:300])
-    assert_usage_error(run("evaluate", truncated, "moons"), "truncated.npz")
+    assert_usage_error(cli("evaluate", truncated, "moons"), "truncated.npz")
     np.savez(tmp_path / "pickled.npz", header=np.array([{"a": 1}], dtype=object))
-    assert_usage_error(run("predict", tmp_path / "pickled.npz", "1,2"), "pickled.npz")
+    assert_usage_error(cli("predict", tmp_path / "pickled.npz", "1,2"), "pickled.npz")
 
 
-def test_predict_input_of_the_wrong_width(moons_run: Path) -> None:
-    assert_usage_error(run("predict", moons_run / "model.npz", "1,2,3"), "3 values", "expects 2")
+def test_predict_input_of_the_wrong_width(moons_run: Path, cli: Cli) -> None:
+    assert_usage_error(cli("predict", moons_run / "model.npz", "1,2,3"), "3 values", "expects 2")
 
 
-def test_an_existing_run_is_never_overwritten(moons_run: Path) -> None:
+def test_an_existing_run_is_never_overwritten(moons_run: Path, cli: Cli) -> None:
     before = digest(moons_run)
-    assert_usage_error(run("train", "moons", "--out", moons_run), "already holds", "--resume")
+    assert_usage_error(cli("train", "moons", "--out", moons_run), "already holds", "--resume")
     assert digest(moons_run) == before
 
 
@@ -313,16 +333,16 @@ def test_resume_with_early_stopping_matches_the_uninterrupted_run(tmp_path: Path
             np.testing.assert_array_equal(a, b)
 
 
-def test_training_on_one_sample_plots_prediction_and_error(tmp_path: Path) -> None:
+def test_training_on_one_sample_plots_prediction_and_error(tmp_path: Path, cli: Cli) -> None:
     data = tmp_path / "one.csv"
     data.write_text("a,b,t\n0.5,0.2,0.7\n")
     out = tmp_path / "run"
     args = ["--test-size", "0", "--lr", "0.05", "--epochs", "200"]  # no scaler for one row
-    result = run("train", data, *args, "--out", out, "-q")
+    result = cli("train", data, *args, "--out", out, "-q")
     assert result.returncode == 0, result.stderr
     history = bp.load_checkpoint(out / "checkpoint.npz").history
     assert abs(history["prediction"][-1] - 0.7) < 0.01  # it learned its one target
     assert history["error"][-1] == pytest.approx(0.5 * (0.7 - history["prediction"][-1]) ** 2)
     (out / "single_sample.png").unlink()
-    assert run("plot", out).returncode == 0
+    assert cli("plot", out).returncode == 0
     assert (out / "single_sample.png").stat().st_size > 5_000

@@ -2,6 +2,10 @@
 
 Each command lives in its own module and is a few library calls. Every mistake the user can
 make is answered with one line on stderr and exit code 2, never a traceback.
+
+``backprop --help`` answers at once: importing the commands imports the engine and click, no
+more. scikit-learn, Matplotlib, rich and the run and data set modules are imported inside the
+command that needs them (tests/test_cli_startup.py checks it).
 """
 
 from __future__ import annotations

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from backprop.data import datasets as data
-
 
 @click.command()
 def datasets() -> None:
     """List the built-in data sets (a path to a CSV file works too)."""
+    from backprop import data
+
     names = data.available()
     width = max(map(len, names))
     for name, description in names.items():

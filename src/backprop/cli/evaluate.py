@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from backprop.run import experiment
+#: The parts --split takes: backprop.run's SPLITS, written out here so that
+#: ``backprop evaluate --help`` need not import the run modules (tests/test_cli.py compares them).
+SPLITS = ("auto", "test", "train", "all")
 
 
 @click.command()
@@ -15,7 +17,7 @@ from backprop.run import experiment
 @click.option(
     "--split",
     "part",
-    type=click.Choice(experiment.SPLITS),
+    type=click.Choice(SPLITS),
     default="auto",
     show_default=True,
     help="Which part to score; auto: the test part of the model's own data set, else all.",
@@ -26,6 +28,8 @@ def evaluate(
     model: Path, dataset: str, part: str, target: str | None, data_dir: str | None
 ) -> None:
     """Score the model file MODEL on DATASET: accuracy and report, or MSE and R2."""
+    from backprop.run import experiment
+
     trained = experiment.Model.load(model)
     X, y, described = experiment.evaluation_data(
         trained, dataset, part, data_dir=data_dir, target=target

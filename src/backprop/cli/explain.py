@@ -13,19 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from backprop.engine.network import Network
-from backprop.explain import render
 from backprop.explain.trace import explain as explain_steps
-from backprop.explain.trace import network_from_weights, worked_example
+from backprop.explain.weights import network_from_weights, worked_example
 from backprop.saving.model_file import load
 
-FORMATS: dict[str, Callable[..., str]] = {
-    "text": render.to_text,
-    "markdown": render.to_markdown,
-    "html": render.to_html,
-}
+#: The formats --format takes. backprop.explain.render writes them; it needs rich, imported only
+#: when the command runs, so that ``backprop --help`` answers at once.
+FORMATS = ("text", "markdown", "html")
 SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html"}
 #: The learning rate when neither --lr nor the worked example gives one.
 DEFAULT_LR = 0.1
@@ -120,11 +116,20 @@ def explain(
         x, y = _numbers("--input", input_text), _numbers("--target", target_text)
     trace = explain_steps(net, x, y, DEFAULT_LR if lr is None else lr, steps)
 
+    from rich.console import Console
+
+    from backprop.explain import render
+
     format_name = format_name or SUFFIXES.get(out.suffix.lower() if out else "", "text")
     if out is None and format_name == "text":
         render.print_trace(trace, Console(), digits)
         return
-    text = FORMATS[format_name](trace, digits=digits)
+    write: dict[str, Callable[..., str]] = {
+        "text": render.to_text,
+        "markdown": render.to_markdown,
+        "html": render.to_html,
+    }
+    text = write[format_name](trace, digits=digits)
     if out is None:
         click.echo(text, nl=False)
         return

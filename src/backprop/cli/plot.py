@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from backprop.run import experiment
-
 
 @click.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def plot(run_dir: Path) -> None:
     """Redraw the plots of the run folder RUN_DIR (history, confusion matrix, boundary)."""
+    from backprop.run import experiment
+
     if not (run_dir / "model.npz").is_file():
         raise FileNotFoundError(f"{run_dir} is not a run folder: it has no model.npz")
     for path in experiment.redraw(run_dir):

@@ -7,9 +7,6 @@ from pathlib import Path
 import click
 import numpy as np
 
-from backprop.data.datasets import read_features
-from backprop.run import experiment
-
 
 @click.command()
 @click.argument("model", type=click.Path(path_type=Path))
@@ -21,6 +18,8 @@ def predict(model: Path, input_: str, proba: bool) -> None:
     Prints one line per sample: the class label, or with --proba the probability of every
     class, or the predicted value(s) for regression.
     """
+    from backprop.run import experiment
+
     trained = experiment.Model.load(model)
     X = _read_input(input_, trained.feature_names)
     if proba:
@@ -37,6 +36,8 @@ def predict(model: Path, input_: str, proba: bool) -> None:
 def _read_input(text: str, feature_names: list[str]) -> np.ndarray:
     """A CSV file's rows, or the single row written on the command line."""
     if Path(text).is_file() or text.lower().endswith(".csv"):
+        from backprop.data.csv_files import read_features
+
         return read_features(text, feature_names)
     fields = [field.strip() for field in text.split(",")]
     try:

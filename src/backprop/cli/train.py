@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from backprop.cli.options import LAYERS, OPTIONAL_BATCH
 from backprop.engine.activations import ACTIVATIONS
 from backprop.engine.initializers import INITIALIZERS
 from backprop.engine.losses import LOSSES
-from backprop.run import experiment
-from backprop.saving import model_file as io
+from backprop.saving import checkpoint as io
 from backprop.training.optimizers import OPTIMIZERS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from backprop.run import experiment
 
 #: Options that describe the run itself; with --resume they come from the checkpoint.
 RUN_OPTIONS = (
@@ -75,6 +77,11 @@ def train(
     default runs/DATASET-TIME) gets model.npz, checkpoint.npz, history.csv, report.txt and the
     plots. Ctrl-C stops at the last completed epoch; --resume RUN_DIR continues from there.
     """
+    # Imported when the command runs, not for --help: the run module loads the data sets'.
+    from rich.console import Console
+
+    from backprop.run import experiment
+
     console = Console(stderr=False, quiet=quiet)
     if resume is not None:
         given = [name for name in RUN_OPTIONS if _given(ctx, name)]
@@ -96,6 +103,8 @@ def train(
             raise click.UsageError(
                 "missing DATASET: a built-in name (see `backprop datasets`) or a CSV file"
             )
+        if not _given(ctx, "batch_size"):
+            run["batch_size"] = experiment.Recipe.RECIPE  # None would mean the full batch
         config = experiment.RunConfig(
             dataset, epochs=epochs, checkpoint_every=checkpoint_every, **run
         )
@@ -151,6 +160,8 @@ def _new_run_folder(name: str) -> Path:
 
 def _show(console: Console, result: experiment.RunResult) -> None:
     """The summary table and the report, for a person at a terminal."""
+    from rich.table import Table
+
     config = result.model.info["config"]
     table = Table(title="backprop train", show_header=False, title_justify="left")
     table.add_column(style="bold")
