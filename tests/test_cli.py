@@ -14,9 +14,9 @@ import pytest
 
 import backprop as bp
 from backprop import data as datasets
+from backprop import run
 from backprop.cli import main
 from backprop.cli.evaluate import SPLITS
-from backprop.run import experiment
 
 if TYPE_CHECKING:
     from conftest import CliResult
@@ -90,7 +90,7 @@ def test_help(cli: Cli, command: list[str], words: list[str]) -> None:
 
 
 def test_evaluate_offers_the_runs_splits() -> None:
-    assert SPLITS == experiment.SPLITS  # written out in the command, for a fast --help
+    assert SPLITS == run.SPLITS  # written out in the command, for a fast --help
 
 
 def test_train_leaves_a_complete_run_folder(moons_run: Path) -> None:
@@ -113,9 +113,9 @@ def test_train_shows_summary_and_report(tmp_path: Path, cli: Cli) -> None:
 
 def test_digits_demo_reaches_97_percent(tmp_path: Path) -> None:
     assert main(["train", "digits", "--out", str(tmp_path / "d"), "--quiet"]) == 0
-    model = experiment.Model.load(tmp_path / "d" / "model.npz")
+    model = run.Model.load(tmp_path / "d" / "model.npz")
     assert model.network.sizes == [64, 32, 16, 10]
-    X, y, _ = experiment.evaluation_data(model, "digits")
+    X, y, _ = run.evaluation_data(model, "digits")
     assert len(X) == 450
     assert model.report(X, y).scores["accuracy"] >= 0.97
 
@@ -237,10 +237,10 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
     assert len(history.epoch) < 400
     best = int(np.argmin(history["val_loss"]))
     assert len(history.epoch) == best + 1 + 5  # stopped after `patience` epochs without progress
-    saved = experiment.Model.load(out / "model.npz")
+    saved = run.Model.load(out / "model.npz")
     data = datasets.load("spiral")
-    config = experiment.RunConfig(**saved.info["config"])
-    X_val, y_val = experiment.split(data, config).validation  # type: ignore[misc]
+    config = run.RunConfig(**saved.info["config"])
+    X_val, y_val = run.split(data, config).validation  # type: ignore[misc]
     val_loss = saved.network.evaluate(X_val, y_val)["loss"]
     assert val_loss == pytest.approx(history["val_loss"][best], rel=1e-12)
 

@@ -28,12 +28,10 @@ def evaluate(
     model: Path, dataset: str, part: str, target: str | None, data_dir: str | None
 ) -> None:
     """Score the model file MODEL on DATASET: accuracy and report, or MSE and R2."""
-    from backprop.run import experiment
+    from backprop import run
 
-    trained = experiment.Model.load(model)
-    X, y, described = experiment.evaluation_data(
-        trained, dataset, part, data_dir=data_dir, target=target
-    )
+    trained = run.Model.load(model)
+    X, y, described = run.evaluation_data(trained, dataset, part, data_dir=data_dir, target=target)
     report = trained.report(X, y)
     click.echo(f"{model} on {described}")
     click.echo("  ".join(f"{k} {v:.4f}" for k, v in report.scores.items()))

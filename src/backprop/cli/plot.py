@@ -11,9 +11,7 @@ import click
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def plot(run_dir: Path) -> None:
     """Redraw the plots of the run folder RUN_DIR (history, confusion matrix, boundary)."""
-    from backprop.run import experiment
+    from backprop import run
 
-    if not (run_dir / "model.npz").is_file():
-        raise FileNotFoundError(f"{run_dir} is not a run folder: it has no model.npz")
-    for path in experiment.redraw(run_dir):
+    for path in run.redraw(run_dir):
         click.echo(str(path))

@@ -18,9 +18,9 @@ def predict(model: Path, input_: str, proba: bool) -> None:
     Prints one line per sample: the class label, or with --proba the probability of every
     class, or the predicted value(s) for regression.
     """
-    from backprop.run import experiment
+    from backprop import run
 
-    trained = experiment.Model.load(model)
+    trained = run.Model.load(model)
     X = _read_input(input_, trained.feature_names)
     if proba:
         if trained.task != "classification":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,13 +11,12 @@ from backprop.cli.options import LAYERS, OPTIONAL_BATCH
 from backprop.engine.activations import ACTIVATIONS
 from backprop.engine.initializers import INITIALIZERS
 from backprop.engine.losses import LOSSES
-from backprop.saving import checkpoint as io
 from backprop.training.optimizers import OPTIMIZERS
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from backprop.run import experiment
+    from backprop.run import RunResult
 
 #: Options that describe the run itself; with --resume they come from the checkpoint.
 RUN_OPTIONS = (
@@ -67,7 +65,7 @@ def train(
     quiet: bool,
     epochs: int | None,
     checkpoint_every: int | None,
-    **run: Any,
+    **settings: Any,
 ) -> None:
     """Train a network on DATASET (a built-in name or a CSV file); see `backprop datasets`.
 
@@ -80,7 +78,7 @@ def train(
     # Imported when the command runs, not for --help: the run module loads the data sets'.
     from rich.console import Console
 
-    from backprop.run import experiment
+    from backprop import run
 
     console = Console(stderr=False, quiet=quiet)
     if resume is not None:
@@ -91,45 +89,39 @@ def train(
                 f"--checkpoint-every and --quiet with it (got {dataset or ''} "
                 f"{' '.join('--' + g.replace('_', '-') for g in given)})"
             )
-        checkpoint = io.load_checkpoint(_checkpoint_file(resume))
-        stored = experiment.Model.from_saved(checkpoint, resume).info["config"]
-        config = experiment.RunConfig(**stored)
-        config.epochs = epochs or config.epochs
-        config.checkpoint_every = checkpoint_every or config.checkpoint_every
-        directory = resume
-        console.print(f"resuming {directory} at epoch {len(checkpoint.history.epoch) + 1}")
+        stopped = run.Resumption.read(resume, epochs=epochs, checkpoint_every=checkpoint_every)
+        folder = stopped.folder
+        console.print(f"resuming {folder} at epoch {stopped.next_epoch}")
+        result = stopped.run(verbose=0 if quiet else 1)
     else:
         if dataset is None:
             raise click.UsageError(
                 "missing DATASET: a built-in name (see `backprop datasets`) or a CSV file"
             )
         if not _given(ctx, "batch_size"):
-            run["batch_size"] = experiment.Recipe.RECIPE  # None would mean the full batch
-        config = experiment.RunConfig(
-            dataset, epochs=epochs, checkpoint_every=checkpoint_every, **run
+            settings["batch_size"] = run.Recipe.RECIPE  # None would mean the full batch
+        config = run.RunConfig(
+            dataset, epochs=epochs, checkpoint_every=checkpoint_every, **settings
         )
-        checkpoint = None
-        directory = out or _new_run_folder(Path(dataset).stem)
-        if directory.exists() and any(directory.iterdir()):
+        folder = run.RunFolder(out) if out else run.RunFolder.new(Path(dataset).stem)
+        if folder.holds_files():
             raise click.UsageError(
-                f"--out {directory} already holds files: choose a new folder, or continue "
-                f"that run with --resume {directory}"
+                f"--out {folder} already holds files: choose a new folder, or continue "
+                f"that run with --resume {folder}"
             )
+        result = run.train(config, folder.path, verbose=0 if quiet else 1)
 
-    result = experiment.train(config, directory, verbose=0 if quiet else 1, resume=checkpoint)
     _show(console, result)
     scores = result.test_report or result.train_report
     part = "test" if result.test_report else "training"
     click.echo(
-        f"{part} "
-        + "  ".join(f"{k} {v:.4f}" for k, v in scores.scores.items())
-        + f"  ->  {directory}"
+        f"{part} " + "  ".join(f"{k} {v:.4f}" for k, v in scores.scores.items()) + f"  ->  {folder}"
     )
     if result.interrupted:
         click.echo(
             f"interrupted after epoch {len(result.history.epoch)}: the last model is in "
-            f"{directory / 'checkpoint.npz'}, the best in {directory / 'model.npz'}; continue "
-            f"with: backprop train --resume {directory}",
+            f"{folder.checkpoint}, the best in {folder.model}; continue "
+            f"with: backprop train --resume {folder}",
             err=True,
         )
         ctx.exit(130)
@@ -140,25 +132,7 @@ def _given(ctx: click.Context, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
-def _checkpoint_file(run: Path) -> Path:
-    path = run / "checkpoint.npz" if run.is_dir() else run
-    if not path.is_file():
-        raise FileNotFoundError(f"--resume {run}: no checkpoint.npz there to continue from")
-    return path
-
-
-def _new_run_folder(name: str) -> Path:
-    """runs/<name>-<date>-<time>, with a suffix if two runs start in the same second."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path("runs") / f"{name}-{stamp}"
-    candidate, n = base, 1
-    while candidate.exists():
-        n += 1
-        candidate = base.with_name(f"{base.name}-{n}")
-    return candidate
-
-
-def _show(console: Console, result: experiment.RunResult) -> None:
+def _show(console: Console, result: RunResult) -> None:
     """The summary table and the report, for a person at a terminal."""
     from rich.table import Table
 

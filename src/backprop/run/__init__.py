@@ -18,13 +18,14 @@ from backprop.run.folder import RunFolder
 from backprop.run.model import Model
 from backprop.run.result import RunResult
 from backprop.run.split import Split, split
-from backprop.run.train import build_network, resume, train
+from backprop.run.train import Resumption, build_network, resume, train
 
 __all__ = [
     "RECIPES",
     "SPLITS",
     "Model",
     "Recipe",
+    "Resumption",
     "RunConfig",
     "RunFolder",
     "RunResult",

@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from backprop.data.dataset import Dataset
-from backprop.data.registry import load as load_dataset
 from backprop.data.preprocessing import Scaler
+from backprop.data.registry import load as load_dataset
 from backprop.engine.network import Network
 from backprop.engine.validation import check_positive_int
 from backprop.run.callbacks import Checkpointer, OneSample, stopper_state
@@ -150,6 +151,41 @@ def train(
     return result
 
 
+@dataclass
+class Resumption:
+    """A stopped run read back to be continued: its folder, its checkpoint and its settings
+    (``epochs`` and ``checkpoint_every`` may be changed; nothing else may)."""
+
+    folder: RunFolder
+    checkpoint: Checkpoint
+    config: RunConfig
+
+    @classmethod
+    def read(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        epochs: int | None = None,
+        checkpoint_every: int | None = None,
+    ) -> Resumption:
+        """The run whose folder (or checkpoint file) is ``path``."""
+        folder, checkpoint_file = RunFolder.of_checkpoint(path)
+        checkpoint = load_checkpoint(checkpoint_file)
+        config = RunConfig(**Model.from_saved(checkpoint, checkpoint_file).info["config"])
+        config.epochs = epochs or config.epochs
+        config.checkpoint_every = checkpoint_every or config.checkpoint_every
+        return cls(folder, checkpoint, config)
+
+    @property
+    def next_epoch(self) -> int:
+        """The epoch training continues with, counted from 1."""
+        return len(self.checkpoint.history.epoch) + 1
+
+    def run(self, verbose: int = 1) -> RunResult:
+        """Continue the run bit for bit, as if it had never stopped."""
+        return train(self.config, self.folder.path, verbose=verbose, resume=self.checkpoint)
+
+
 def resume(
     path: str | os.PathLike[str],
     *,
@@ -157,14 +193,8 @@ def resume(
     checkpoint_every: int | None = None,
     verbose: int = 1,
 ) -> RunResult:
-    """Continue the run whose folder (or checkpoint file) is ``path``, bit for bit, with its
-    own settings; ``epochs`` and ``checkpoint_every`` may be raised or changed."""
-    folder, checkpoint_file = RunFolder.of_checkpoint(path)
-    checkpoint = load_checkpoint(checkpoint_file)
-    config = RunConfig(**Model.from_saved(checkpoint, checkpoint_file).info["config"])
-    config.epochs = epochs or config.epochs
-    config.checkpoint_every = checkpoint_every or config.checkpoint_every
-    return train(config, folder.path, verbose=verbose, resume=checkpoint)
+    """Continue the run whose folder (or checkpoint file) is ``path``; see :class:`Resumption`."""
+    return Resumption.read(path, epochs=epochs, checkpoint_every=checkpoint_every).run(verbose)
 
 
 def _targets(y: np.ndarray, net: Network, task: str) -> np.ndarray:
