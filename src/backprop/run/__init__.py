@@ -6,7 +6,7 @@
 
 The modules, in the order a run needs them: ``config`` (settings and recipes), ``split``
 (train, validation and test parts), ``model`` (the trained artefact), ``callbacks`` (checkpoint,
-one-sample curves), ``train`` (the run itself), ``folder`` (where its files go), ``result``
+one-sample curves), ``train`` (the run itself), ``folder`` (where its files go), ``history_file``, ``result``
 and ``reports`` (scores and report text), ``plots`` and ``drawing`` (figures), ``evaluation``
 (scoring a saved model on a data set).
 """

@@ -8,8 +8,8 @@ from pathlib import Path
 from backprop.data.registry import load as load_dataset
 from backprop.run.config import RunConfig
 from backprop.run.folder import RunFolder
+from backprop.run.history_file import read_history
 from backprop.run.model import Model
-from backprop.run.reports import read_history
 from backprop.run.split import Split, split
 from backprop.training.history import History
 

@@ -8,15 +8,10 @@ not wait for it.
 
 from __future__ import annotations
 
-import csv
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-
-from backprop.training.loop import History
 
 
 @dataclass
@@ -51,25 +46,3 @@ def regression(y_true: np.ndarray, y_pred: np.ndarray) -> Report:
     mse = float(mean_squared_error(y_true, y_pred))
     r2 = float(r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan")
     return Report({"mse": mse, "r2": r2}, f"MSE  {mse:.6g}\nR2   {r2:.6g}\n")
-
-
-def write_history(history: History, path: str | os.PathLike[str]) -> Path:
-    """One row per epoch (counted from 1) with every recorded metric."""
-    path = Path(path)
-    keys = list(history.history)
-    with path.open("w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["epoch", *keys])
-        for i, epoch in enumerate(history.epoch):
-            writer.writerow([epoch + 1, *(repr(float(history.history[k][i])) for k in keys)])
-    return path
-
-
-def read_history(path: str | os.PathLike[str]) -> History:
-    """The History that :func:`write_history` wrote."""
-    history = History()
-    with Path(path).open(newline="") as file:
-        for row in csv.DictReader(file):
-            epoch = int(row.pop("epoch")) - 1
-            history.record(epoch, {k: float(v) for k, v in row.items()})
-    return history

@@ -23,8 +23,8 @@ from backprop.run.callbacks import Checkpointer, OneSample, stopper_state
 from backprop.run.config import RunConfig
 from backprop.run.drawing import draw_plots
 from backprop.run.folder import RunFolder
+from backprop.run.history_file import write_history
 from backprop.run.model import Model
-from backprop.run.reports import write_history
 from backprop.run.result import RunResult
 from backprop.run.split import split
 from backprop.saving.checkpoint import Checkpoint, load_checkpoint
