@@ -31,5 +31,5 @@ def test_resume_takes_the_folder_or_its_checkpoint(tmp_path: Path) -> None:
     folder = run.RunFolder(tmp_path)
     assert run.RunFolder.of_checkpoint(tmp_path) == (folder, folder.checkpoint)
     assert run.RunFolder.of_checkpoint(folder.checkpoint) == (folder, folder.checkpoint)
-    with pytest.raises(FileNotFoundError, match="no checkpoint.npz there"):
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint\.npz there"):
         run.RunFolder.of_checkpoint(tmp_path / "elsewhere")
