@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 BACKPROP = Path(sys.executable).with_name("backprop")
 
 
@@ -31,16 +29,8 @@ def imported(statement: str, libraries: tuple[str, ...]) -> list[str]:
 
 
 def test_importing_the_cli_imports_no_heavy_library() -> None:
-    assert imported("import backprop.cli", ("sklearn", "matplotlib", "rich")) == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="backprop.engine.activations imports scipy.special at module level (0.2 s); "
-    "remove this mark once scipy is imported where the sigmoid runs",
-)
-def test_importing_the_cli_imports_no_scipy() -> None:
-    assert imported("import backprop.cli", ("scipy",)) == []
+    heavy = ("sklearn", "matplotlib", "scipy", "rich")
+    assert imported("import backprop.cli", heavy) == []
 
 
 def test_console_script_help_lists_the_commands() -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.engine.activations import LeakyReLU
 from backprop.explain import explain
 from backprop.explain.neuron import Neuron, NeuronLayer, NeuronNetwork
 
@@ -99,3 +100,17 @@ def test_from_network_rejects_what_neurons_cannot_do(kwargs, message):
         NeuronNetwork.from_network(bp.Network([2, 3, 2], seed=0, **kwargs))
     with pytest.raises(ValueError, match="not supported by Neuron"):
         Neuron([1.0], activation="softmax")
+
+
+def test_a_leaky_relu_keeps_its_own_slope():
+    """The neuron asks its activation object for its scalar forms, so any slope works."""
+    net = bp.Network([2, 3, 1], activation=[LeakyReLU(0.2), LeakyReLU(0.05)], seed=6)
+    neurons = NeuronNetwork.from_network(net)
+    x, y = [1.5, -2.0], [0.3]
+    assert neurons.train_step(x, y, lr=0.1) == pytest.approx(
+        net.train_step([x], [y], lr=0.1), rel=1e-12
+    )
+    back = neurons.to_network()
+    assert [layer.activation.slope for layer in back.layers] == [0.2, 0.05]
+    for twin, engine in zip(back.parameters, net.parameters, strict=True):
+        np.testing.assert_allclose(twin, engine, rtol=0, atol=1e-12)

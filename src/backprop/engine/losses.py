@@ -11,6 +11,12 @@ tutorials compute it. The two cross-entropies are paired with the activation who
 cancels their own (softmax and sigmoid), so the delta collapses to ``a - y``; they also compute
 their value from the net input z rather than from a, which is what keeps a logit of +-1000
 finite instead of taking log(0).
+
+Each loss also writes itself out for ``bp.explain``, with the words ``target`` and ``out`` for
+one output's target and output: ``formula`` gives E over the outputs k, ``term`` one output's
+share of it (the explanation writes each output's term with numbers and ``arithmetic`` puts
+the sum in its place), ``error_formula`` the output error dE/dout that starts the backward
+pass, and ``fused_delta`` the delta of a cross-entropy, which never forms dE/dout.
 """
 
 from __future__ import annotations
@@ -29,6 +35,23 @@ class Loss:
     name: str = ""
     #: The output activation this loss needs, or None when any output will do.
     requires_output: str | None = None
+    #: One output's share of E, written with ``target`` and ``out``.
+    term: str = ""
+    #: dE/dz at an output written with ``out`` and ``target``, for a loss whose delta skips
+    #: dE/da (its required output's derivative cancels its own); None for the others.
+    fused_delta: str | None = None
+
+    def formula(self, n_outputs: int) -> str:
+        """E over the ``n_outputs`` outputs k, as the explanation writes it."""
+        raise NotImplementedError
+
+    def arithmetic(self, terms: str, n_outputs: int) -> str:
+        """E with numbers, around ``terms``: every output's ``term`` with numbers, added up."""
+        raise NotImplementedError
+
+    def error_formula(self, n_outputs: int) -> str:
+        """dE/dout at one output, written with ``out`` and ``target`` (unused when fused)."""
+        raise NotImplementedError
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
         """E for each row of targets y, outputs a = f(z) and net inputs z."""
@@ -53,6 +76,16 @@ class HalfSquaredError(Loss):
     """E = 1/2 sum_k (y_k - a_k)^2, the tutorials' error; dE/da = a - y."""
 
     name = "half_squared_error"
+    term = "(target - out)²"
+
+    def formula(self, n_outputs: int) -> str:
+        return "½ Σ_k (target_k - out_k)²"
+
+    def arithmetic(self, terms: str, n_outputs: int) -> str:
+        return f"½ × ({terms})"
+
+    def error_formula(self, n_outputs: int) -> str:
+        return "out - target"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
         return 0.5 * np.square(y - a).sum(axis=1)
@@ -70,6 +103,16 @@ class MeanSquaredError(Loss):
     """E = 1/K sum_k (y_k - a_k)^2 over the K outputs; dE/da = 2 (a - y) / K."""
 
     name = "mse"
+    term = "(target - out)²"
+
+    def formula(self, n_outputs: int) -> str:
+        return f"1/{n_outputs} Σ_k (target_k - out_k)²"
+
+    def arithmetic(self, terms: str, n_outputs: int) -> str:
+        return f"1/{n_outputs} × ({terms})"
+
+    def error_formula(self, n_outputs: int) -> str:
+        return f"2/{n_outputs} × (out - target)"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
         return np.square(y - a).mean(axis=1)
@@ -87,6 +130,14 @@ class BinaryCrossEntropy(Loss):
 
     name = "binary_cross_entropy"
     requires_output = "sigmoid"
+    term = "target × log(out) + (1 - target) × log(1 - out)"
+    fused_delta = "out - target"
+
+    def formula(self, n_outputs: int) -> str:
+        return "-Σ_k [target_k × log(out_k) + (1 - target_k) × log(1 - out_k)]"
+
+    def arithmetic(self, terms: str, n_outputs: int) -> str:
+        return f"-({terms})"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
         return (_softplus(z) - y * z).sum(axis=1)
@@ -110,6 +161,14 @@ class CrossEntropy(Loss):
 
     name = "cross_entropy"
     requires_output = "softmax"
+    term = "target × log(out)"
+    fused_delta = "out - target"
+
+    def formula(self, n_outputs: int) -> str:
+        return "-Σ_k target_k × log(out_k)"
+
+    def arithmetic(self, terms: str, n_outputs: int) -> str:
+        return f"-({terms})"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
         # E = sum_k y_k (logsumexp(z) - z_k) = logsumexp(z) - y . z, since sum_k y_k = 1.

@@ -20,52 +20,46 @@ This is the readable twin of :class:`backprop.Network`: ``NeuronNetwork.from_net
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from backprop.engine.activations import ACTIVATIONS, Activation
 from backprop.engine.network import Network
 
 
-def sigmoid(net: float) -> float:
-    """1 / (1 + e^-net), in the form whose exponent is never positive (so never overflows)."""
-    if net >= 0:
-        return 1.0 / (1.0 + math.exp(-net))
-    e = math.exp(net)
-    return e / (1.0 + e)
+def neuron_activation(activation: str | Activation) -> Activation:
+    """The activation a neuron computes: any element-wise one, by name or as an object.
 
-
-def leaky_relu(net: float) -> float:
-    """net where net > 0, else 0.01 × net."""
-    return net if net > 0 else 0.01 * net
-
-
-#: Each activation and its derivative, the derivative written with the output (as sigmoid's
-#: out × (1 - out) is), so that the backward pass needs only what the forward pass stored.
-ACTIVATIONS: dict[str, tuple[Callable[[float], float], Callable[[float], float]]] = {
-    "sigmoid": (sigmoid, lambda out: out * (1.0 - out)),
-    "tanh": (math.tanh, lambda out: 1.0 - out * out),
-    "relu": (lambda net: max(net, 0.0), lambda out: 1.0 if out > 0 else 0.0),
-    "leaky_relu": (leaky_relu, lambda out: 1.0 if out > 0 else 0.01),
-    "identity": (lambda net: net, lambda out: 1.0),
-}
+    The neuron asks it for its scalar forms: ``scalar(net)`` for the output and
+    ``scalar_slope(out)`` for the derivative written with the output (as sigmoid's
+    out × (1 - out) is), so that the backward pass needs only what the forward pass stored.
+    Softmax mixes a whole layer, so no single neuron can compute it.
+    """
+    chosen = activation
+    if isinstance(activation, str) and activation in ACTIVATIONS:
+        chosen = ACTIVATIONS[activation]()
+    if not (isinstance(chosen, Activation) and chosen.elementwise):
+        supported = [name for name, kind in ACTIVATIONS.items() if kind.elementwise]
+        raise ValueError(
+            f"activation={activation!r} is not supported by Neuron: expected one of "
+            f"{', '.join(supported)}"
+        )
+    return chosen
 
 
 class Neuron:
     """One neuron: its incoming weights and bias, and what the last pass left in it."""
 
     def __init__(
-        self, weights: Sequence[float], bias: float | None = 0.0, activation: str = "sigmoid"
+        self,
+        weights: Sequence[float],
+        bias: float | None = 0.0,
+        activation: str | Activation = "sigmoid",
     ) -> None:
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation={activation!r} is not supported by Neuron: expected one of "
-                f"{', '.join(ACTIVATIONS)}"
-            )
         self.weights = [float(w) for w in weights]
         self.bias = None if bias is None else float(bias)  # None: a neuron without a bias
-        self.activation = activation
+        self.activation = neuron_activation(activation)
         self.inputs: list[float] = []
         self.net = 0.0
         self.output = 0.0
@@ -78,14 +72,12 @@ class Neuron:
         self.net = sum(w * x for w, x in zip(self.weights, self.inputs, strict=True))
         if self.bias is not None:
             self.net += self.bias
-        f, _ = ACTIVATIONS[self.activation]
-        self.output = f(self.net)
+        self.output = self.activation.scalar(self.net)
         return self.output
 
     def slope(self) -> float:
         """dout/dnet, the derivative of the activation at this neuron's output."""
-        _, derivative = ACTIVATIONS[self.activation]
-        return derivative(self.output)
+        return self.activation.scalar_slope(self.output)
 
     def update(self, lr: float) -> None:
         """Gradient descent: w_i <- w_i - lr × dE/dw_i, where dE/dw_i = delta × x_i; b likewise."""
@@ -96,7 +88,8 @@ class Neuron:
 
     def __repr__(self) -> str:
         weights = ", ".join(f"{w:.4g}" for w in self.weights)
-        return f"Neuron(weights=[{weights}], bias={self.bias}, activation={self.activation!r})"
+        name = self.activation.name
+        return f"Neuron(weights=[{weights}], bias={self.bias}, activation={name!r})"
 
 
 class NeuronLayer:
@@ -192,17 +185,11 @@ class NeuronNetwork:
             )
         layers = []
         for layer in net.layers:
-            name = layer.activation.name
-            if name not in ACTIVATIONS or getattr(layer.activation, "slope", 0.01) != 0.01:
-                raise ValueError(
-                    f"NeuronNetwork has no {layer.activation!r} activation: expected one of "
-                    f"{', '.join(ACTIVATIONS)}"
-                )
             neurons = [
                 Neuron(
                     layer.weights[:, j].tolist(),
                     None if layer.bias is None else float(layer.bias[j]),
-                    name,
+                    layer.activation,
                 )
                 for j in range(layer.n_out)
             ]
@@ -213,8 +200,14 @@ class NeuronNetwork:
         """A matrix-engine Network (float64) with these neurons' weights and biases."""
         first = self.layers[0].neurons[0]
         sizes = [len(first.weights)] + [len(layer.neurons) for layer in self.layers]
+        # The neurons' own activation objects, so that a leaky ReLU keeps its slope. (Network
+        # takes Activation objects as well as names; its annotation names only str.)
         activations = [layer.neurons[0].activation for layer in self.layers]
-        net = Network(sizes, activation=activations, bias=first.bias is not None)
+        net = Network(
+            sizes,
+            activation=activations,  # type: ignore[arg-type]
+            bias=first.bias is not None,
+        )
         for dense, layer in zip(net.layers, self.layers, strict=True):
             dense.weights = np.array([n.weights for n in layer.neurons]).T
             if dense.bias is not None:

@@ -17,7 +17,9 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from backprop.explain.trace import Row, Section, Step, Trace
+from backprop.explain.sections import Row, Section
+from backprop.explain.step import Step
+from backprop.explain.trace import Trace
 
 COLUMNS = ("name", "index", "formula", "with numbers", "value")
 #: Layers wider than this are not drawn (the tables still list every number).

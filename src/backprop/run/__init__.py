@@ -5,10 +5,11 @@
 >>> result = run.resume("runs/digits", epochs=100)                # doctest: +SKIP
 
 The modules, in the order a run needs them: ``config`` (settings and recipes), ``split``
-(train, validation and test parts), ``model`` (the trained artefact), ``callbacks`` (checkpoint,
-one-sample curves), ``train`` (the run itself), ``folder`` (where its files go), ``history_file``, ``result``
-and ``reports`` (scores and report text), ``plots`` and ``drawing`` (figures), ``evaluation``
-(scoring a saved model on a data set).
+(train, validation and test parts), ``model`` (the trained artefact), ``callbacks``
+(checkpoint, one-sample curves), ``train`` (the run itself, and resuming it), ``folder`` (where
+its files go), ``history_file`` (history.csv), ``result`` and ``reports`` (scores and report
+text), ``plots`` and ``drawing`` (figures), ``evaluation`` (scoring a saved model on a data
+set).
 """
 
 from backprop.run.config import RECIPES, Recipe, RunConfig
