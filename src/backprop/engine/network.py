@@ -49,10 +49,11 @@ class Network:
     ----------
     sizes : list of int
         Neurons per layer, input layer first; at least two entries.
-    activation : str or list of str, default "sigmoid"
-        The hidden layers' activation, or a list: one name per weight layer
-        (``len(sizes) - 1``), or one per hidden layer (``len(sizes) - 2``).
-    output : str, optional
+    activation : str, Activation or list of them, default "sigmoid"
+        The hidden layers' activation, or a list: one per weight layer (``len(sizes) - 1``),
+        or one per hidden layer (``len(sizes) - 2``). A name from ``ACTIVATIONS`` or an
+        ``Activation`` object.
+    output : str or Activation, optional
         The output layer's activation. Defaults to ``activation`` (or the last entry of a full
         list), and to "sigmoid" when ``activation`` lists the hidden layers only.
     loss : str, optional
@@ -72,8 +73,8 @@ class Network:
     def __init__(
         self,
         sizes: Sequence[int],
-        activation: str | Sequence[str] = "sigmoid",
-        output: str | None = None,
+        activation: str | Activation | Sequence[str | Activation] = "sigmoid",
+        output: str | Activation | None = None,
         loss: str | None = None,
         init: str = "normal_scaled",
         bias: bool = True,
@@ -367,10 +368,12 @@ class Network:
 
 
 def _layer_activations(
-    activation: str | Sequence[str], output: str | None, n_layers: int
+    activation: str | Activation | Sequence[str | Activation],
+    output: str | Activation | None,
+    n_layers: int,
 ) -> list[Activation]:
     """One Activation per weight layer, from the ``activation`` and ``output`` arguments."""
-    if isinstance(activation, str):
+    if isinstance(activation, (str, Activation)):
         names = [activation] * (n_layers - 1) + [output or activation]
     elif not isinstance(activation, Sequence):
         raise TypeError(
@@ -395,11 +398,11 @@ def _layer_activations(
         for i, name in enumerate(names)
     ]
     for i, act in enumerate(layers[:-1]):
-        if act.name == "softmax":
+        if not act.elementwise:  # it mixes its layer's outputs into a distribution: softmax
             raise ValueError(
-                f"activation='softmax' on hidden layer {i + 1}: softmax is for the output layer "
-                f"only (output='softmax'); choose one of "
-                f"{', '.join(n for n in ACTIVATIONS if n != 'softmax')} for hidden layers"
+                f"activation={act.name!r} on hidden layer {i + 1}: {act.name} is for the output "
+                f"layer only (output={act.name!r}); choose one of "
+                f"{', '.join(n for n, a in ACTIVATIONS.items() if a.elementwise)} for hidden layers"
             )
     return layers
 
@@ -412,8 +415,9 @@ def _check_output(activation: Activation, loss: Loss, n_outputs: int) -> None:
             f"output={activation.name!r}: use a squared-error loss with this output, or "
             f"output={loss.requires_output!r}"
         )
-    if activation.name == "softmax" and n_outputs < 2:
+    if not activation.elementwise and n_outputs < 2:
         raise ValueError(
-            "output='softmax' needs at least two output neurons (a softmax over one neuron is "
-            f"always 1), got sizes[-1]={n_outputs}: use output='sigmoid' for a single output"
+            f"output={activation.name!r} needs at least two output neurons (a {activation.name} "
+            f"over one neuron is always 1), got sizes[-1]={n_outputs}: use output='sigmoid' for "
+            "a single output"
         )

@@ -200,14 +200,9 @@ class NeuronNetwork:
         """A matrix-engine Network (float64) with these neurons' weights and biases."""
         first = self.layers[0].neurons[0]
         sizes = [len(first.weights)] + [len(layer.neurons) for layer in self.layers]
-        # The neurons' own activation objects, so that a leaky ReLU keeps its slope. (Network
-        # takes Activation objects as well as names; its annotation names only str.)
+        # The neurons' own activation objects, so that a leaky ReLU keeps its slope.
         activations = [layer.neurons[0].activation for layer in self.layers]
-        net = Network(
-            sizes,
-            activation=activations,  # type: ignore[arg-type]
-            bias=first.bias is not None,
-        )
+        net = Network(sizes, activation=activations, bias=first.bias is not None)
         for dense, layer in zip(net.layers, self.layers, strict=True):
             dense.weights = np.array([n.weights for n in layer.neurons]).T
             if dense.bias is not None:
