@@ -77,6 +77,9 @@ class BackpropTrainer:
 
     def __init__(self) -> None:
         self.version = backprop.__version__
+        # backprop imports SciPy (for the sigmoid) when its first sigmoid is made; import it
+        # with the library, before the memory baseline, as scikit-learn's import does.
+        import scipy.special  # noqa: F401
 
     def prepare(self, data: Data, workload: Workload) -> Data:
         return data  # fit takes NumPy arrays and 1-D class labels as they are

@@ -115,9 +115,14 @@ class Sigmoid(Activation):
     formula = "1 / (1 + e^(-net))"
     derivative_formula = "out × (1 - out)"
 
+    def __init__(self) -> None:
+        # SciPy's logistic function: one pass, exact, and no overflow for any z. Imported when
+        # the first sigmoid is made, not with the package: the command line's --help (which
+        # makes none) should not wait the 0.2 s SciPy takes to import.
+        self.expit = _expit()
+
     def __call__(self, z: Array) -> Array:
-        # SciPy's logistic function: one pass, exact, and no overflow for any z.
-        return _expit()(z)
+        return self.expit(z)
 
     def derivative(self, a: Array) -> Array:
         return a * (1.0 - a)
@@ -277,8 +282,7 @@ def get_activation(name: str | Activation, argument: str = "activation") -> Acti
 
 @cache
 def _expit() -> Callable[[Array], Array]:
-    """scipy.special.expit, imported when a sigmoid first runs: SciPy takes 0.2 s to import,
-    which the command line's --help should not wait for."""
+    """scipy.special.expit, imported on first use."""
     from scipy.special import expit
 
     return expit
