@@ -96,6 +96,7 @@ class Model:
 
     @classmethod
     def from_saved(cls, saved: SavedModel | Checkpoint, path: Any) -> Model:
+        """The model in a file's network and metadata, once the metadata fits the network."""
         meta = saved.metadata
         try:
             scaler = (
@@ -105,7 +106,7 @@ class Model:
                 if "scaler.mean" in saved.arrays
                 else None
             )
-            return cls(
+            model = cls(
                 saved.network,
                 meta["task"],
                 meta["classes"],
@@ -118,6 +119,35 @@ class Model:
                 f"{path} is a network file without the data description a run saves "
                 f"(missing {error}); it was not written by `backprop train`"
             ) from None
+        # The classes label the outputs (one sigmoid output answers between two classes) and
+        # the names the inputs: a list that does not fit fails, or mislabels, only later.
+        n_inputs, n_outputs = saved.network.sizes[0], saved.network.sizes[-1]
+        n_classes = 2 if n_outputs == 1 else n_outputs
+        classes, names = model.classes, model.feature_names
+        problem = None
+        if model.task not in ("classification", "regression"):
+            problem = f"its task is {str(model.task)[:40]!r}, not 'classification' or 'regression'"
+        elif model.task == "classification" and not (
+            isinstance(classes, list) and len(classes) == n_classes
+        ):
+            found = f"{len(classes)} classes" if isinstance(classes, list) else "no class list"
+            problem = f"it has {found} for {n_outputs} outputs (expected {n_classes} labels)"
+        elif model.task == "classification" and not all(
+            isinstance(label, (str, int, float)) for label in classes or []
+        ):
+            problem = "its class labels are not all strings or numbers"
+        elif not (
+            isinstance(names, list)
+            and len(names) == n_inputs
+            and all(isinstance(name, str) for name in names)
+        ):
+            found = f"{len(names)} feature names" if isinstance(names, list) else "no name list"
+            problem = f"it has {found} for {n_inputs} inputs"
+        elif not isinstance(model.info, dict):
+            problem = "its info is not a JSON object"
+        if problem is not None:
+            raise ModelFileError(f"{path} holds a model whose metadata does not fit it: {problem}")
+        return model
 
     def _metadata(self) -> dict[str, Any]:
         return {

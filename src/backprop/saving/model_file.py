@@ -1,6 +1,6 @@
 """Model files: a ``.npz`` of arrays plus a JSON header, read without pickle, written atomically.
 
-Layout of the archive:
+Layout of the archive (docs/model-format.md describes the whole format):
 
 - ``header``: a 0-d string array holding JSON: the format name and version, the architecture
   (sizes, activations, loss, bias, init, dtype) and free-form ``metadata`` (class labels,
@@ -8,31 +8,64 @@ Layout of the archive:
 - ``layer{i}.weights`` and ``layer{i}.bias``: the parameters;
 - ``extra.{name}``: any further arrays (a feature scaler, optimizer buffers...).
 
-Because nothing in the file is pickled, loading a file cannot run code; and because the file
-is written to a temporary name and then renamed, a crash mid-save never leaves a half-written
-model where a good one was.
+Because nothing in the file is pickled, loading a file cannot run code. Because every size a
+file declares is checked, against the limits of :mod:`backprop.saving.npz` and against the
+header's architecture, before memory is allocated for it, a crafted or corrupt file costs
+little memory and ends in one :class:`ModelFileError` that says what is wrong. And because
+the file is written to a temporary name and then renamed, a crash mid-save never leaves a
+half-written model where a good one was.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-import tempfile
-import zipfile
+import re
+import reprlib
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
-from backprop.engine.network import Network
+from backprop.engine.layers import Dense
+from backprop.engine.network import DTYPES, Network
+from backprop.saving.npz import Archive
+from backprop.saving.npz import ModelFileError as ModelFileError
 
 FORMAT = "backprop-model"
 VERSION = 1
+#: Most characters of the header's JSON (numpy stores them 4 bytes each: 64 MiB). A run's
+#: history takes about a hundred characters an epoch.
+MAX_HEADER_CHARS = 2**24
+#: Most levels the header's JSON may nest, the header itself being the first: what backprop
+#: writes nests less than ten deep.
+MAX_JSON_DEPTH = 64
 
-
-class ModelFileError(ValueError):
-    """A file that is not a readable backprop model."""
+#: The names of the parameter arrays: ``layer0.weights``, ``layer0.bias``, ``layer1.weights``...
+_PARAMETER = re.compile(r"layer\d+\.(weights|bias)")
+#: What each entry of the header must be (only "init" may be absent: it defaults).
+_FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "sizes": (
+        "a list of at least two positive integers",
+        lambda v: isinstance(v, list) and len(v) >= 2 and all(_is_int(n) and n >= 1 for n in v),
+    ),
+    "activations": (
+        "a list of activation names",
+        lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v),
+    ),
+    "loss": ("a loss name", lambda v: isinstance(v, str)),
+    "bias": ("true or false", lambda v: isinstance(v, bool)),
+    "init": ("an initializer name", lambda v: isinstance(v, str)),
+    "dtype": (f"one of {', '.join(DTYPES)}", lambda v: isinstance(v, str) and v in DTYPES),
+    "metadata": ("a JSON object", lambda v: isinstance(v, dict)),
+}
+#: Values quoted in messages are shortened: a header's entry may be as long as the header.
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 60
 
 
 @dataclass
@@ -50,7 +83,13 @@ def save(
     metadata: dict[str, Any] | None = None,
     arrays: dict[str, np.ndarray] | None = None,
 ) -> Path:
-    """Write ``net`` (and JSON ``metadata`` and named ``arrays``) to ``path`` atomically."""
+    """Write ``net`` (and JSON ``metadata`` and named ``arrays``) to ``path`` atomically.
+
+    The file gets the permissions of any file the user creates (0o666 less the umask). What
+    :func:`load_model` would refuse is refused here, before any file is written: metadata
+    nested deeper than :data:`MAX_JSON_DEPTH` or longer than :data:`MAX_HEADER_CHARS` as
+    JSON, and arrays of Python objects (which only pickle could store).
+    """
     path = Path(path)
     header = {
         "format": FORMAT,
@@ -63,22 +102,36 @@ def save(
         "dtype": net.dtype.name,
         "metadata": metadata or {},
     }
+    if _json_depth(header) > MAX_JSON_DEPTH:  # checked first: a cycle would never end
+        raise ValueError(
+            f"metadata nests more than {MAX_JSON_DEPTH - 1} levels deep: a model file's "
+            f"header may nest {MAX_JSON_DEPTH} (MAX_JSON_DEPTH), the header included"
+        )
     try:
         header_json = json.dumps(header)
     except TypeError as error:
         raise TypeError(f"metadata must be JSON-serialisable: {error}") from None
+    if len(header_json) > MAX_HEADER_CHARS:
+        raise ValueError(
+            f"metadata takes {len(header_json)} characters as JSON: a model file's header "
+            f"may take {MAX_HEADER_CHARS} (MAX_HEADER_CHARS)"
+        )
     content: dict[str, np.ndarray] = {"header": np.array(header_json)}
     for i, layer in enumerate(net.layers):
         content[f"layer{i}.weights"] = layer.weights
         if layer.bias is not None:
             content[f"layer{i}.bias"] = layer.bias
     for name, array in (arrays or {}).items():
-        content[f"extra.{name}"] = np.asarray(array)
+        array = np.asarray(array)
+        if array.dtype.hasobject:  # np.savez would pickle it, and load_model refuse it
+            raise TypeError(
+                f"arrays[{name!r}] holds Python objects (dtype {array.dtype}): a model file "
+                "holds numbers and strings only, as it is read without pickle"
+            )
+        content[f"extra.{name}"] = array
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    descriptor, temporary = _create_temporary(path)
     try:
         with os.fdopen(descriptor, "wb") as file:
             # numpy's stubs type **kwds as its allow_pickle flag; the keys here are array names.
@@ -87,48 +140,42 @@ def save(
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return path
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
-    """Read a model file written by :func:`save`, checking every part of it."""
+    """Read a model file written by :func:`save`, checking every part of it.
+
+    Whatever the file holds, a file that is not a readable model raises one
+    :class:`ModelFileError` naming the file and what is wrong with it. Every size is checked
+    before memory is allocated for it, and only the members the format names are inflated.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
-    with path.open("rb") as file:
-        if file.read(4) != b"PK\x03\x04":  # every .npz is a zip archive
-            raise ModelFileError(f"{path} is not a backprop model file (not a .npz archive)")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            content = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
-        raise ModelFileError(
-            f"{path} is not a backprop model file (not a valid .npz: {error})"
-        ) from None
-    except ValueError as error:  # an object array would need pickle
-        raise ModelFileError(f"{path} is not a backprop model file: {error}") from None
-    header = _read_header(path, content.pop("header", None))
-    try:
-        net = Network(
-            header["sizes"],
-            activation=header["activations"],
-            loss=header["loss"],
-            bias=header["bias"],
-            init=header.get("init", "normal_scaled"),
-            dtype=header["dtype"],
-        )
+    with Archive(path) as archive:
+        if "header" not in archive.members:
+            raise ModelFileError(f"{path} is not a backprop model file (it has no header)")
+        unknown = [
+            name
+            for name in archive.members
+            if name != "header" and not _PARAMETER.fullmatch(name) and not name.startswith("extra.")
+        ]
+        if unknown:  # refused from the directory: they are never inflated
+            raise ModelFileError(f"{path} holds unexpected arrays {unknown}: is it a model file?")
+        header = _read_header(path, archive)
+        _check_parameters(path, header, archive)
+        extras = [name for name in archive.members if name.startswith("extra.")]
+        for name in extras:  # every declared size is checked before any array is allocated
+            archive.inspect(name)
+        net = _network(path, header)
         for i, layer in enumerate(net.layers):
-            layer.weights = _take(content, f"layer{i}.weights", path)
+            _assign(path, archive, f"layer{i}.weights", layer, "weights")
             if layer.bias is not None:
-                layer.bias = _take(content, f"layer{i}.bias", path)
-    except (ValueError, TypeError, KeyError) as error:
-        raise ModelFileError(f"{path} holds an inconsistent model: {error}") from None
-    arrays = {k.removeprefix("extra."): v for k, v in content.items() if k.startswith("extra.")}
-    unknown = sorted(set(content) - {f"extra.{k}" for k in arrays})
-    if unknown:
-        raise ModelFileError(f"{path} holds unexpected arrays {unknown}: is it a model file?")
+                _assign(path, archive, f"layer{i}.bias", layer, "bias")
+        arrays = {name.removeprefix("extra."): archive.read(name) for name in extras}
     return SavedModel(net, header["metadata"], arrays)
 
 
@@ -137,28 +184,153 @@ def load(path: str | os.PathLike[str]) -> Network:
     return load_model(path).network
 
 
-def _read_header(path: Path, raw: np.ndarray | None) -> dict[str, Any]:
-    if raw is None or raw.dtype.kind != "U" or raw.ndim != 0:
-        raise ModelFileError(f"{path} is not a backprop model file (it has no header)")
+def _read_header(path: Path, archive: Archive) -> dict[str, Any]:
+    """The header's JSON, once its size, nesting and every entry's type are checked."""
+    info = archive.inspect("header")
+    if info.dtype.kind != "U" or info.shape != ():
+        raise ModelFileError(
+            f"{path} is not a backprop model file (its header is {info.describe()}, "
+            "not a JSON string)"
+        )
+    if info.dtype.itemsize // 4 > MAX_HEADER_CHARS:  # checked before the text is inflated
+        raise ModelFileError(
+            f"{path} is refused: its member 'header.npy' holds {info.dtype.itemsize // 4} "
+            f"characters of JSON, over the limit of {MAX_HEADER_CHARS} (MAX_HEADER_CHARS)"
+        )
+    deep = ModelFileError(
+        f"{path} is refused: its header nests more than {MAX_JSON_DEPTH} levels deep "
+        "(MAX_JSON_DEPTH)"
+    )
     try:
-        header = json.loads(str(raw))
-    except json.JSONDecodeError as error:
+        header = json.loads(str(archive.read("header")[()]))
+    # The JSON parser recurses once a level: a text nested a few thousand deep exhausts
+    # Python's recursion limit before the depth below can be measured.
+    except RecursionError:
+        raise deep from None
+    except ValueError as error:  # JSONDecodeError, or an integer of over 4300 digits
         raise ModelFileError(f"{path} has a corrupted header: {error}") from None
+    if _json_depth(header) > MAX_JSON_DEPTH:
+        raise deep
+    return _checked_header(path, header)
+
+
+def _checked_header(path: Path, header: Any) -> dict[str, Any]:
+    """``header`` if it is a backprop model's header of this version with well-typed entries."""
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a backprop model file (format is not {FORMAT!r})")
     version = header.get("version")
-    if version != VERSION:
+    if not _is_int(version) or version != VERSION:
+        newer = _is_int(version) and version > VERSION
         raise ModelFileError(
-            f"{path} has format version {version!r}; this backprop reads version {VERSION}"
-            + (": it was written by a newer backprop" if isinstance(version, int) else "")
+            f"{path} has format version {_short.repr(version)}; this backprop reads version "
+            f"{VERSION}" + (": it was written by a newer backprop" if newer else "")
         )
-    missing = {"sizes", "activations", "loss", "bias", "dtype", "metadata"} - set(header)
+    missing = set(_FIELDS) - {"init"} - set(header)
     if missing:
         raise ModelFileError(f"{path} has an incomplete header: missing {sorted(missing)}")
+    for key, (expected, valid) in _FIELDS.items():
+        if key in header and not valid(header[key]):
+            raise ModelFileError(
+                f"{path} has a malformed header: {key!r} must be {expected}, "
+                f"got {_short.repr(header[key])}"
+            )
+    layers = len(header["sizes"]) - 1
+    if len(header["activations"]) != layers:
+        raise ModelFileError(
+            f"{path} has a malformed header: 'activations' must name one activation for each "
+            f"of its {layers} weight layers, got {_short.repr(header['activations'])}"
+        )
     return header
 
 
-def _take(content: dict[str, np.ndarray], name: str, path: Path) -> np.ndarray:
-    if name not in content:
-        raise ModelFileError(f"{path} is missing the array {name!r}")
-    return content.pop(name)
+def _check_parameters(path: Path, header: dict[str, Any], archive: Archive) -> None:
+    """Check that the archive holds exactly the parameter arrays the header's architecture
+    needs, of the right shapes and dtype (from their ``.npy`` headers: no data is read)."""
+    sizes, dtype = header["sizes"], np.dtype(header["dtype"])
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        shapes[f"layer{i}.weights"] = (n_in, n_out)
+        if header["bias"]:
+            shapes[f"layer{i}.bias"] = (n_out,)
+    architecture = f"sizes {sizes}, bias {str(header['bias']).lower()}, dtype {dtype}"
+    unexpected = [name for name in archive.members if _PARAMETER.fullmatch(name)]
+    unexpected = [name for name in unexpected if name not in shapes]
+    if unexpected:
+        raise ModelFileError(
+            f"{path} holds arrays {unexpected} that its architecture ({architecture}) "
+            "has no place for"
+        )
+    for name, shape in shapes.items():
+        if name not in archive.members:
+            raise ModelFileError(f"{path} is missing the array {name!r}")
+        info = archive.inspect(name)
+        # Either byte order will do: the network converts the values to its own.
+        if info.shape != shape or info.dtype.kind != "f" or info.dtype.itemsize != dtype.itemsize:
+            raise ModelFileError(
+                f"{path}: the array {name!r} is {info.describe()}, but the header's "
+                f"architecture ({architecture}) needs a {shape} {dtype} array"
+            )
+
+
+def _network(path: Path, header: dict[str, Any]) -> Network:
+    """The network the header describes (its parameters still the initial ones)."""
+    try:
+        return Network(
+            header["sizes"],
+            activation=header["activations"],
+            loss=header["loss"],
+            bias=header["bias"],
+            init=header.get("init", "normal_scaled"),
+            dtype=header["dtype"],
+        )
+    except (ValueError, TypeError, KeyError) as error:  # an unknown name, a mismatched loss...
+        raise ModelFileError(f"{path} holds an inconsistent model: {error}") from None
+
+
+def _assign(path: Path, archive: Archive, name: str, layer: Dense, attribute: str) -> None:
+    """Read the array ``name`` into the layer's ``attribute`` ("weights" or "bias")."""
+    try:
+        setattr(layer, attribute, archive.read(name))
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError) as error:  # shape and dtype are checked: NaN, infinity
+        raise ModelFileError(f"{path}: the array {name!r} cannot be used: {error}") from None
+
+
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    """A new, empty file beside ``path``, open for writing: its descriptor and its path.
+
+    It is created with mode 0o666, as any program creates a file, so the user's umask (and
+    the folder's default ACL, if any) sets its permissions as for every other file of a run
+    folder; ``tempfile.mkstemp`` would make it 0o600, readable by its owner only.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:  # 64 random bits: someone else's temporary file, once in ages
+            continue
+    raise FileExistsError(f"cannot save to {path}: no free temporary name beside it")
+
+
+def _json_depth(value: Any) -> int:
+    """How many levels of objects and arrays ``value`` nests, counted without recursion and
+    only until past :data:`MAX_JSON_DEPTH` (so a cycle ends too)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending and deepest <= MAX_JSON_DEPTH:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, (list, tuple)):
+            children = list(item)
+        else:
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    """Whether ``value`` is a JSON integer (True and False are not)."""
+    return isinstance(value, int) and not isinstance(value, bool)

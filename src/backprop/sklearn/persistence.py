@@ -98,6 +98,15 @@ def load_estimator(cls: type[_Estimator], path: str | os.PathLike[str]) -> _Esti
         raise ModelFileError(
             f"{path} holds a {saved['estimator']}: load it with {saved['estimator']}.load"
         )
+    # The classes label the network's outputs (one sigmoid output answers between two):
+    # fewer labels would fail, or mislabel, at prediction.
+    classes = checkpoint.arrays.get("classes_")
+    n_outputs = checkpoint.network.sizes[-1]
+    if classes is not None and (classes.ndim != 1 or len(classes) != max(n_outputs, 2)):
+        raise ModelFileError(
+            f"{path} holds classes_ of shape {classes.shape} for a network of {n_outputs} "
+            f"outputs: expected {max(n_outputs, 2)} classes"
+        )
     estimator = cls(**{name: _from_json(value) for name, value in saved["params"].items()})
     for name, value in saved["fitted"].items():
         setattr(estimator, name, _from_json(value))
