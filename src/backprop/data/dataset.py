@@ -7,10 +7,13 @@ Conventions every caller can rely on:
 * For classification ``y`` holds int64 class indices ``0..k-1`` and ``classes[i]`` is the original
   label of index ``i`` (plain ``str``, ``int`` or ``float``, so it can be written to JSON).
 * For regression ``y`` is float64 and ``classes`` is None.
+* ``feature_names`` are unique and none is the ``target_name``: a saved model matches the
+  columns of a CSV file to predict on by these names.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +51,19 @@ class Dataset:
         if len(self.feature_names) != self.X.shape[1]:
             raise ValueError(
                 f"{len(self.feature_names)} feature_names given for {self.X.shape[1]} features"
+            )
+        # A model finds its features by name when it predicts from a CSV file with a header:
+        # two features of one name would both be read from the first such column.
+        repeated = sorted(name for name, count in Counter(self.feature_names).items() if count > 1)
+        if repeated:
+            raise ValueError(
+                f"feature_names must be unique, but {', '.join(map(repr, repeated))} "
+                "name more than one feature"
+            )
+        if self.target_name is not None and self.target_name in self.feature_names:
+            raise ValueError(
+                f"target_name {self.target_name!r} is also the name of a feature: "
+                "expected a target named apart from the features"
             )
         if (self.task == "classification") != (self.classes is not None):
             raise ValueError("classes must be a list for classification and None for regression")

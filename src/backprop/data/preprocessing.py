@@ -18,12 +18,27 @@ import numpy as np
 # Rows per chunk when fitting: keeps the float64 temporaries small for float32 inputs like MNIST.
 _FIT_CHUNK_ROWS = 8192
 
+# Columns whose largest magnitude lies within 2**-300 .. 2**300 (1e-90 .. 2e90) are fitted as
+# they are: n * peak**2 stays far from overflow, and a spread of one rounding error far from
+# underflow. Others are first divided by a power of two near their largest magnitude.
+_SAFE_MAGNITUDE = 2.0**300
+
+# The smallest positive float64 (a subnormal, 5e-324): the least a fitted scale can be.
+_SMALLEST_POSITIVE = float(np.nextafter(0.0, 1.0))
+
 
 class Scaler:
     """Standardise each column: ``(X - mean_) / scale_``, like scikit-learn's StandardScaler.
 
-    ``scale_`` is the population standard deviation, with 1 in place of (near-)zero values so a
+    ``scale_`` is the population standard deviation, with 1 in place of values that are zero
+    up to rounding (below ten machine epsilons of the column's largest magnitude), so a
     constant column is centred rather than divided by zero.
+
+    Any finite column can be standardised, from 1e-300 to 1e308: a column beyond 1e90 or
+    below 1e-90 is fitted divided by a power of two near its largest magnitude (an exact
+    division), so that squaring 1e200 cannot overflow to infinity nor squaring 1e-200
+    underflow to zero. A fitted scaler's ``mean_`` is finite and its ``scale_`` finite and
+    positive, which is what :meth:`from_arrays` accepts: a model file always loads again.
     """
 
     def __init__(self) -> None:
@@ -32,25 +47,69 @@ class Scaler:
         self.scale_: np.ndarray | None = None
 
     def fit(self, X: Any) -> Scaler:
-        """Learn per-column mean and standard deviation from ``X`` (n_samples, n_features)."""
+        """Learn per-column mean and standard deviation from ``X`` (n_samples, n_features).
+
+        Three passes over ``X`` in chunks of rows (so a float32 ``X`` is never copied whole to
+        float64): each column's minimum and maximum, its mean, its squared deviations. A
+        column whose minimum is its maximum is constant: its mean is that value exactly, so it
+        is centred to exact zeros, not to rounding noise.
+        """
         X = _as_2d_floats(X, "X")
         if len(X) == 0:
             raise ValueError("Scaler.fit needs at least one row, got X with 0 rows")
-        if not np.all(np.isfinite(X)):
+        chunks = [X[start : start + _FIT_CHUNK_ROWS] for start in range(0, len(X), _FIT_CHUNK_ROWS)]
+        low = np.full(X.shape[1], np.inf)
+        high = np.full(X.shape[1], -np.inf)
+        for chunk in chunks:
+            # NaN propagates through min and max; an infinity is its own extreme.
+            low = np.minimum(low, chunk.min(axis=0))
+            high = np.maximum(high, chunk.max(axis=0))
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
             raise ValueError("Scaler.fit got X with NaN or infinite values: clean the data first")
-        mean = X.sum(axis=0, dtype=np.float64) / len(X)
+        peak = np.maximum(np.abs(low), np.abs(high))
+        unit = _power_of_two_below(peak)  # column / unit lies in (-2, 2)
+        # Ordinary columns are summed and squared as they are (the same numbers, as dividing
+        # by a power of two is exact, without a pass to divide them).
+        unit[(unit >= 1 / _SAFE_MAGNITUDE) & (unit <= _SAFE_MAGNITUDE)] = 1.0
+        rescale = bool(np.any(unit != 1.0))
+
+        def units(chunk: np.ndarray) -> np.ndarray:
+            """A chunk as float64 in each column's unit (a copy when it must be one)."""
+            return chunk.astype(np.float64) / unit if rescale else chunk.astype(np.float64)
+
+        total = np.zeros(X.shape[1], dtype=np.float64)
+        for chunk in chunks:
+            total += units(chunk).sum(axis=0) if rescale else chunk.sum(axis=0, dtype=np.float64)
+        mean = total / len(X)
+        # Second pass: squared deviations, and the deviations' sum, which corrects the mean
+        # for the rounding of the first sum (the "corrected two-pass" algorithm).
         squares = np.zeros(X.shape[1], dtype=np.float64)
-        for start in range(0, len(X), _FIT_CHUNK_ROWS):
-            deviation = X[start : start + _FIT_CHUNK_ROWS].astype(np.float64) - mean
+        residual = np.zeros(X.shape[1], dtype=np.float64)
+        for chunk in chunks:
+            deviation = units(chunk)
+            deviation -= mean
             squares += np.einsum("ij,ij->j", deviation, deviation)
-        std = np.sqrt(squares / len(X))
-        # Rounding leaves a std of ~1e-17 on a constant column; treat that as zero.
-        constant = std <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
-        self.mean_, self.scale_ = mean, np.where(constant, 1.0, std)
+            residual += deviation.sum(axis=0)
+        correction = residual / len(X)
+        mean += correction
+        std = np.sqrt(np.maximum(squares / len(X) - correction**2, 0.0))
+        # A constant column is centred exactly (its mean is its value) and divided by 1, as is
+        # one whose spread is rounding (ten machine epsilons of its largest magnitude).
+        constant = (low == high) | (std <= 10 * np.finfo(np.float64).eps * (peak / unit))
+        with np.errstate(over="ignore"):
+            # low <= mean <= high and 0 < std <= peak exactly; clipping undoes rounding past
+            # them: near the largest float64 to infinity, among the subnormals to zero.
+            self.mean_ = np.where(low == high, low, np.clip(mean * unit, low, high))
+            spread = np.clip(std * unit, _SMALLEST_POSITIVE, np.maximum(peak, _SMALLEST_POSITIVE))
+            self.scale_ = np.where(constant, 1.0, spread)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Standardise ``X`` with the fitted statistics, keeping a float32 input float32."""
+        """Standardise ``X`` with the fitted statistics, keeping a float32 input float32.
+
+        A value whose standardised form exceeds the largest float64 (predicting on 1e300
+        with a scaler fitted on values near 1) raises a ValueError naming it.
+        """
         mean, scale = self._fitted()
         X = _as_2d_floats(X, "X")
         if X.shape[1] != len(mean):
@@ -58,7 +117,14 @@ class Scaler:
                 f"Scaler was fitted on {len(mean)} columns, but X has {X.shape[1]} "
                 f"(shape {X.shape})"
             )
-        return (X - mean.astype(X.dtype)) / scale.astype(X.dtype)
+        if X.dtype != np.float64 and not _fits(mean, scale, X.dtype):
+            X = X.astype(np.float64)  # statistics beyond float32's range: work in float64
+        m, s = mean.astype(X.dtype), scale.astype(X.dtype)
+        try:
+            with np.errstate(over="raise"):
+                return (X - m) / s
+        except FloatingPointError:
+            return _transform_huge(X, m, s)
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """:meth:`fit` then :meth:`transform` on the same rows."""
@@ -73,8 +139,13 @@ class Scaler:
         return Z * scale.astype(Z.dtype) + mean.astype(Z.dtype)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The fitted state as ``{"mean": ..., "scale": ...}``, ready for ``np.savez``."""
+        """The fitted state as ``{"mean": ..., "scale": ...}``, ready for ``np.savez``.
+
+        Checked as :meth:`from_arrays` checks it, so that no model file is written that
+        cannot be loaded again.
+        """
         mean, scale = self._fitted()
+        _check_statistics("Scaler.to_arrays", mean, scale)
         return {"mean": mean.copy(), "scale": scale.copy()}
 
     @classmethod
@@ -88,13 +159,7 @@ class Scaler:
             )
         mean = np.asarray(arrays["mean"], dtype=np.float64)
         scale = np.asarray(arrays["scale"], dtype=np.float64)
-        if mean.ndim != 1 or mean.shape != scale.shape:
-            raise ValueError(
-                "Scaler.from_arrays needs 1-D 'mean' and 'scale' of equal length, "
-                f"got shapes {mean.shape} and {scale.shape}"
-            )
-        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)):
-            raise ValueError("Scaler.from_arrays needs finite 'mean' and finite positive 'scale'")
+        _check_statistics("Scaler.from_arrays", mean, scale)
         scaler = cls()
         scaler.mean_, scaler.scale_ = mean, scale
         return scaler
@@ -109,6 +174,64 @@ class Scaler:
         """Show whether and on how many columns the scaler was fitted."""
         state = "unfitted" if self.mean_ is None else f"fitted on {len(self.mean_)} columns"
         return f"Scaler({state})"
+
+
+def _power_of_two_below(peak: np.ndarray) -> np.ndarray:
+    """Per column the power of two ``u`` with ``u <= peak < 2u`` (1 for a column of zeros).
+
+    Dividing by a power of two is exact, down to the subnormals, and ``2u`` could overflow
+    where ``u`` cannot: the largest float64 is just under 2**1024.
+    """
+    _, exponent = np.frexp(peak)  # peak = m * 2**exponent with 0.5 <= m < 1
+    return np.where(peak > 0, np.ldexp(1.0, exponent - 1), 1.0)
+
+
+def _fits(mean: np.ndarray, scale: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether the statistics survive a cast to ``dtype`` (finite, and scale still positive)."""
+    info = np.finfo(dtype)
+    return bool(
+        np.all(np.abs(mean) <= info.max) and np.all((scale <= info.max) & (scale >= info.tiny))
+    )
+
+
+def _transform_huge(X: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(X - mean) / scale`` where ``X - mean`` overflows but the result does not.
+
+    Near the largest float64 (a column spanning -1e308 to 1e308) the difference overflows;
+    those entries are computed as ``X / scale - mean / scale`` instead. An entry whose
+    standardised value itself overflows raises a ValueError naming it.
+    """
+    with np.errstate(over="ignore"):
+        Z = (X - mean) / scale
+        overflowed = np.isinf(Z) & np.isfinite(X)
+        rows, cols = np.nonzero(overflowed)
+        Z[rows, cols] = X[rows, cols] / scale[cols] - mean[cols] / scale[cols]
+    still = ~np.isfinite(Z[rows, cols])
+    if still.any():
+        i, j = int(rows[still][0]), int(cols[still][0])
+        raise ValueError(
+            f"X[{i}, {j}] = {X[i, j]:.6g} is too far from column {j}'s mean for the scaler: "
+            f"(value - mean {mean[j]:.6g}) / scale {scale[j]:.6g} is beyond the largest "
+            f"{X.dtype} ({np.finfo(X.dtype).max:.6g}); expected values in the range the "
+            "scaler was fitted on"
+        )
+    return Z
+
+
+def _check_statistics(where: str, mean: np.ndarray, scale: np.ndarray) -> None:
+    """Refuse statistics that would make transform return NaN or infinity."""
+    if mean.ndim != 1 or mean.shape != scale.shape:
+        raise ValueError(
+            f"{where} needs 1-D 'mean' and 'scale' of equal length, "
+            f"got shapes {mean.shape} and {scale.shape}"
+        )
+    bad = ~np.isfinite(mean) | ~np.isfinite(scale) | ~(scale > 0)
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise ValueError(
+            f"{where} needs finite 'mean' and finite positive 'scale', got mean {mean[j]} and "
+            f"scale {scale[j]} for column {j}"
+        )
 
 
 def _as_2d_floats(X: Any, argument: str) -> np.ndarray:
