@@ -86,3 +86,28 @@ def test_callbacks_see_the_last_epochs_weights_before_early_stopping_restores_th
     assert len(watcher.logs) == 6  # three epochs without improvement after the best
     np.testing.assert_array_equal(watcher.weights_at_end, watcher.last_epoch_weights)
     assert not np.array_equal(net.parameter_vector, watcher.last_epoch_weights)
+
+
+def test_a_callback_of_0_1_with_two_arguments_for_on_batch_end_still_runs() -> None:
+    class Counts(bp.Callback):
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def on_batch_end(self, seen: int, n_samples: int) -> None:  # type: ignore[override]
+            self.seen.append(seen)
+
+    class Losses(bp.Callback):
+        def __init__(self) -> None:
+            self.losses: list[float] = []
+
+        def on_batch_end(self, seen: int, n_samples: int, loss: float = np.nan) -> None:
+            self.losses.append(loss)
+
+    counts, losses = Counts(), Losses()
+    net = bp.Network([2, 3, 1], seed=0)
+    history = net.fit(X, Y, epochs=2, lr=0.5, batch_size=1, callbacks=[counts, losses])
+    assert counts.seen == [1, 2, 3, 4] * 2
+    # The running loss is known once a chunk's steps are done: here one chunk per epoch.
+    assert np.isnan(losses.losses[:4]).all()
+    assert len(losses.losses) == 8
+    assert history["loss"][0] > 0

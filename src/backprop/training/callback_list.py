@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -18,26 +19,34 @@ class CallbackList:
     - an epoch's logs are complete before anyone hears of the epoch: ``fit``'s metrics, then
       what each callback adds (``epoch_metrics``);
     - the History records the epoch first, so every callback sees a history that holds it;
+    - callbacks that save the training state (``saves_state``) hear of it last, so that the
+      state they save holds what the others made of the epoch;
     - callbacks that put back other weights at the end (``restores_weights``) end last.
     """
 
     def __init__(self, callbacks: Iterable[Callback], network: Network, history: History):
         self.history = history
-        self.callbacks = [history, *(c for c in callbacks if c is not history)]
+        others = [c for c in callbacks if c is not history]
+        self.callbacks = [history, *sorted(others, key=lambda c: c.saves_state)]
         for callback in self.callbacks:
             callback.network = network
         # The two hooks called most often are called only on the callbacks that have them:
         # a step of a small network takes microseconds, and most callbacks ignore each step.
-        self.batch_watchers = [c for c in self.callbacks if _has(c, "on_batch_end")]
+        self.batch_watchers = [
+            (c, _takes_loss(c)) for c in self.callbacks if _has(c, "on_batch_end")
+        ]
         self.metric_adders = [c for c in self.callbacks if _has(c, "epoch_metrics")]
 
     def on_train_begin(self) -> None:
         for callback in self.callbacks:
             callback.on_train_begin()
 
-    def on_batch_end(self, seen: int, n_samples: int) -> None:
-        for callback in self.batch_watchers:
-            callback.on_batch_end(seen, n_samples)
+    def on_batch_end(self, seen: int, n_samples: int, loss: float) -> None:
+        for callback, takes_loss in self.batch_watchers:
+            if takes_loss:
+                callback.on_batch_end(seen, n_samples, loss)
+            else:
+                callback.on_batch_end(seen, n_samples)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         for callback in self.metric_adders:
@@ -53,3 +62,10 @@ class CallbackList:
 def _has(callback: Callback, hook: str) -> bool:
     """Whether ``callback`` does something in ``hook`` (overrides Callback's empty one)."""
     return getattr(type(callback), hook) is not getattr(Callback, hook)
+
+
+def _takes_loss(callback: Callback) -> bool:
+    """Whether ``on_batch_end`` takes the running loss (0.1's callbacks took two arguments)."""
+    parameters = inspect.signature(callback.on_batch_end).parameters.values()
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in parameters)

@@ -7,6 +7,7 @@ hears of an epoch when are all in ``callback_list.py``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -22,12 +23,18 @@ class Callback:
     #: EarlyStopping puts back its best ones): it ends after every other callback, so that
     #: those see the weights of the last epoch trained.
     restores_weights: bool = False
+    #: True for a callback that saves the training state (as a run's checkpoint does): it
+    #: hears of each epoch after every other callback, so that the state it saves holds what
+    #: they made of the epoch (the early stopper's best and patience).
+    saves_state: bool = False
 
     def on_train_begin(self) -> None:
         """Before the first epoch."""
 
-    def on_batch_end(self, seen: int, n_samples: int) -> None:
-        """After each step, with the number of samples seen so far in this epoch."""
+    def on_batch_end(self, seen: int, n_samples: int, loss: float = math.nan) -> None:
+        """After each step, with the number of samples seen so far in this epoch and the mean
+        loss of the epoch so far (computed a chunk of steps at a time: NaN before the first).
+        A callback written for backprop 0.1 may take the first two only: it gets those."""
 
     def epoch_metrics(self, epoch: int, logs: Mapping[str, float]) -> dict[str, float]:
         """Metrics this callback adds to the epoch's logs, given those ``fit`` computed."""

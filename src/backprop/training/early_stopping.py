@@ -16,6 +16,9 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
     With ``restore_best_weights`` the network ends with the weights of its best epoch.
+    After training, ``stopped_epoch`` says when it stopped training (None if it did not), and
+    ``best_epoch`` and ``best_value`` which epoch was the best and its ``monitor`` value;
+    epochs count from 0, as ``fit`` passes them.
     """
 
     def __init__(
@@ -40,6 +43,7 @@ class EarlyStopping(Callback):
         self.best_epoch = -1
         self.best_weights: list[np.ndarray] = []
         self.wait = 0
+        self.stopped_epoch: int | None = None
         if self._resumed is not None:
             self.set_state(self._resumed)
             self._resumed = None
@@ -76,6 +80,12 @@ class EarlyStopping(Callback):
             self.wait += 1
             if self.wait >= self.patience:
                 self.network.stop_training = True
+                self.stopped_epoch = epoch
+
+    @property
+    def best_value(self) -> float:
+        """The ``monitor`` value of the best epoch so far (infinite before the first)."""
+        return self.sign * self.best
 
     def on_train_end(self) -> None:
         if self.restore_best_weights and self.best_weights:
