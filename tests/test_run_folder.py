@@ -19,9 +19,9 @@ def test_a_run_writes_exactly_the_files_its_folder_names(tmp_path: Path) -> None
 
 
 def test_new_folders_never_collide(tmp_path: Path) -> None:
-    first = run.RunFolder.new("xor", parent=tmp_path)
-    first.path.mkdir()
+    first = run.RunFolder.new("xor", parent=tmp_path)  # made, empty: the name is taken
     second = run.RunFolder.new("xor", parent=tmp_path)
+    assert first.path.is_dir() and second.path.is_dir()
     assert second.path != first.path and not second.holds_files()
     assert second.path.name.startswith(first.path.name)
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 #: Options that describe the run itself; with --resume they come from the checkpoint.
 RUN_OPTIONS = (
     "layers", "activation", "output", "loss", "init", "lr", "batch_size", "optimizer", "l2",
-    "seed", "test_size", "validation_split", "patience", "scale", "target", "data_dir",
+    "seed", "test_size", "validation_split", "patience", "scale", "target", "task", "data_dir",
 )  # fmt: skip
 
 
@@ -49,6 +49,11 @@ RUN_OPTIONS = (
 @click.option("--patience", type=int, help="Early stopping: epochs without val_loss improvement.")
 @click.option("--scale/--no-scale", default=None, help="Standardise features (default: CSV only).")
 @click.option("--target", help="CSV: the target column, by name or index (default: the last).")
+@click.option(
+    "--task",
+    type=click.Choice(["classification", "regression"]),
+    help="Classes or real values; default: inferred from a CSV target (see above).",
+)
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where to find MNIST's files.")
 @click.option(
     "--checkpoint-every", type=click.IntRange(min=1), help="Save checkpoint.npz every N epochs."
@@ -73,7 +78,17 @@ def train(
     [64, 32, 16, 10] network, xor the [2, 2, 1] sigmoid network online at lr 0.2 for 10,000
     epochs, a CSV file one hidden layer of 32 on standardised features. The run folder (--out,
     default runs/DATASET-TIME) gets model.npz, checkpoint.npz, history.csv, report.txt and the
-    plots. Ctrl-C stops at the last completed epoch; --resume RUN_DIR continues from there.
+    plots. Ctrl-C stops at the last completed epoch; --resume RUN_DIR continues from there,
+    whatever stopped the run, even a kill: a run that trained all its epochs but was stopped
+    before it wrote its results writes them.
+
+    --resume takes the run's own settings: only --epochs, --checkpoint-every and --quiet may
+    be given with it, and DATASET (a CSV file) or --data-dir when the run's data moved: they
+    say where the same data is now, which the run checks against the data it trained on.
+
+    A CSV target of text labels, or of at most 20 distinct integers, is read as classes; one
+    of non-integers or more than 20 distinct integers as real values (regression). --task
+    says which instead; the summary states the task.
     """
     # Imported when the command runs, not for --help: the run module loads the data sets'.
     from rich.console import Console
@@ -82,16 +97,25 @@ def train(
 
     console = Console(stderr=False, quiet=quiet)
     if resume is not None:
-        given = [name for name in RUN_OPTIONS if _given(ctx, name)]
-        if dataset is not None or given:
+        given = [name for name in RUN_OPTIONS if name != "data_dir" and _given(ctx, name)]
+        if given:
             raise click.UsageError(
                 "--resume continues a run with its own settings: give only --epochs, "
-                f"--checkpoint-every and --quiet with it (got {dataset or ''} "
-                f"{' '.join('--' + g.replace('_', '-') for g in given)})"
+                "--checkpoint-every and --quiet with it, and DATASET or --data-dir where its "
+                f"data moved (got {' '.join('--' + g.replace('_', '-') for g in given)})"
             )
-        stopped = run.Resumption.read(resume, epochs=epochs, checkpoint_every=checkpoint_every)
+        stopped = run.Resumption.read(
+            resume,
+            epochs=epochs,
+            checkpoint_every=checkpoint_every,
+            dataset=dataset,
+            data_dir=settings["data_dir"],
+        )
         folder = stopped.folder
-        console.print(f"resuming {folder} at epoch {stopped.next_epoch}")
+        if stopped.finished:
+            console.print(f"{folder} finished training: writing its results")
+        else:
+            console.print(f"resuming {folder} at epoch {stopped.next_epoch}")
         result = stopped.run(verbose=0 if quiet else 1)
     else:
         if dataset is None:
@@ -103,13 +127,14 @@ def train(
         config = run.RunConfig(
             dataset, epochs=epochs, checkpoint_every=checkpoint_every, **settings
         )
-        folder = run.RunFolder(out) if out else run.RunFolder.new(Path(dataset).stem)
-        if folder.holds_files():
+        if out is not None and run.RunFolder(out).holds_files():
             raise click.UsageError(
-                f"--out {folder} already holds files: choose a new folder, or continue "
-                f"that run with --resume {folder}"
+                f"--out {out} already holds files: choose a new folder, or continue "
+                f"that run with --resume {out}"
             )
-        result = run.train(config, folder.path, verbose=0 if quiet else 1)
+        # Without --out, train makes a new folder runs/DATASET-TIME once the data is read.
+        result = run.train(config, out, verbose=0 if quiet else 1)
+        folder = run.RunFolder(result.directory)
 
     _show(console, result)
     scores = result.test_report or result.train_report
@@ -141,6 +166,8 @@ def _show(console: Console, result: RunResult) -> None:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("dataset", str(result.model.info["dataset"]))
+    classes = result.model.classes
+    table.add_row("task", result.model.task + (f" ({len(classes)} classes)" if classes else ""))
     table.add_row("layers", ",".join(map(str, result.model.network.sizes)))
     activations = [layer.activation.name for layer in result.model.network.layers]
     table.add_row("activations", ", ".join(activations))
@@ -150,12 +177,15 @@ def _show(console: Console, result: RunResult) -> None:
             key.replace("_", " "), str(config[key] or ("full" if key == "batch_size" else 0))
         )
     table.add_row("epochs", str(len(result.history.epoch)))
+    stopping = result.early_stopping_note()
+    if stopping:
+        table.add_row("early stop", stopping)
     table.add_row("time", f"{result.seconds:.1f} s")
     for part, report in (("training", result.train_report), ("test", result.test_report)):
         if report is not None:
             for key, value in report.scores.items():
                 table.add_row(f"{part} {key}", f"{value:.4f}")
     console.print(table)
-    console.print((result.test_report or result.train_report).text)
+    console.print(result.short_report())
     if result.plots:
         console.print("plots: " + ", ".join(p.name for p in result.plots))

@@ -2,19 +2,34 @@
 
 ::
 
-    model.npz        the model (the best epoch's weights with early stopping)
-    checkpoint.npz   the last completed epoch, with optimizer and generator state: --resume
-    history.csv      loss and accuracy per epoch
+    checkpoint.npz   the last epoch saved, with optimizer and generator state: --resume
+    history.csv      loss and accuracy per epoch, a row added as each epoch ends
     report.txt       the settings, the scores and the classification report
     *.png            plots
+    model.npz        the model (the best epoch's weights with early stopping), written last
+
+A run claims its folder by creating checkpoint.npz (at epoch 0) before it writes anything
+else, and of two runs started into one folder only one can: the folder is then resumable from
+any instant on. Its files are written under temporary names (``.NAME.<random>.tmp``) and
+renamed; a run stopped mid-write leaves such a file, which the next start or resume removes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+#: The temporary files the writers of a run folder's files leave when stopped mid-write:
+#: ``.NAME.<random>.tmp`` beside the file NAME, or a temporary file's own temporary file.
+_TEMPORARY = re.compile(
+    r"\.+(?:model\.npz|checkpoint\.npz|history\.csv|report\.txt|[\w-]+\.png)\..*\.tmp"
+)
 
 
 @dataclass(frozen=True)
@@ -47,18 +62,46 @@ class RunFolder:
         return self.path / f"{name}.png"
 
     def holds_files(self) -> bool:
-        return self.path.exists() and any(self.path.iterdir())
+        """Whether the folder holds anything but what an interrupted write left."""
+        return self.path.exists() and any(
+            not _TEMPORARY.fullmatch(p.name) for p in self.path.iterdir()
+        )
+
+    def temporaries(self) -> Iterator[Path]:
+        """The temporary files that writes stopped midway left in the folder."""
+        if self.path.is_dir():
+            yield from (p for p in self.path.iterdir() if _TEMPORARY.fullmatch(p.name))
+
+    def remove_temporaries(self) -> None:
+        """Remove what writes stopped midway left (only while no one else writes here)."""
+        for path in list(self.temporaries()):
+            path.unlink(missing_ok=True)
+
+    def remove_if_empty(self) -> None:
+        """Remove the folder if it holds nothing (a run that failed before writing a file)."""
+        self.remove_temporaries()
+        with contextlib.suppress(OSError):  # it holds files, or is gone already
+            self.path.rmdir()
 
     @classmethod
     def new(cls, name: str, parent: str | os.PathLike[str] = "runs") -> RunFolder:
-        """runs/<name>-<date>-<time>, with a suffix if two runs start in the same second."""
+        """A new, empty folder runs/<name>-<date>-<time>, with a suffix if the name is taken.
+
+        The folder is created here, and creating a folder fails if it exists: of two runs
+        started in the same second, each gets a folder of its own.
+        """
         stamp = time.strftime("%Y%m%d-%H%M%S")
         base = Path(parent) / f"{name}-{stamp}"
+        base.parent.mkdir(parents=True, exist_ok=True)
         candidate, n = base, 1
-        while candidate.exists():
-            n += 1
-            candidate = base.with_name(f"{base.name}-{n}")
-        return cls(candidate)
+        while True:
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                n += 1
+                candidate = base.with_name(f"{base.name}-{n}")
+            else:
+                return cls(candidate)
 
     @classmethod
     def of_checkpoint(cls, path: str | os.PathLike[str]) -> tuple[RunFolder, Path]:
@@ -73,3 +116,19 @@ class RunFolder:
 
     def __str__(self) -> str:
         return str(self.path)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a text file of a run folder as a temporary file renamed to its name: a reader,
+    or a run stopped midway, never sees half of it."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        with temporary.open("w", newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path

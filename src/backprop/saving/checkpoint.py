@@ -1,13 +1,21 @@
 """Checkpoints: a training run frozen at an epoch boundary, in a model file.
 
 A checkpoint is a model file whose metadata holds a ``training`` entry (the optimizer's name,
-settings and step count, the generator's state, the epochs and their history) and whose extra
-arrays hold the optimizer's buffers: enough to continue training bit for bit.
+settings and step count, the generator's state, the number of epochs trained and, unless it
+was kept elsewhere, their history) and whose extra arrays hold the optimizer's buffers: enough
+to continue training bit for bit.
+
+A run saves a checkpoint every ``--checkpoint-every`` epochs without the history, which it
+keeps in its history.csv a row at a time: a checkpoint holding the whole history grows with
+every epoch, and so would the time each save takes.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,33 +34,52 @@ class Checkpoint:
 
     network: Network
     optimizer: Optimizer
-    history: History
+    #: The history of the epochs trained; None when the checkpoint was saved without it.
+    history: History | None
     metadata: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    #: The number of epochs trained (the history's length, when the checkpoint holds one).
+    epochs: int = 0
+
+    def __post_init__(self) -> None:
+        if self.history is not None:
+            self.epochs = len(self.history.epoch)
 
 
 def save_checkpoint(
     path: str | os.PathLike[str],
     net: Network,
     optimizer: Optimizer,
-    history: History,
+    history: History | int,
     metadata: dict[str, Any] | None = None,
     arrays: dict[str, np.ndarray] | None = None,
+    *,
+    exclusive: bool = False,
 ) -> Path:
-    """Save the network with its optimizer's buffers, its generator's state and the history."""
+    """Save the network with its optimizer's buffers, its generator's state and the history.
+
+    ``history`` is the History of the epochs trained, or only their number when the history
+    is kept elsewhere. The file is replaced atomically, or with ``exclusive`` created only if
+    there is none: FileExistsError then says another writer created it first.
+    """
     state = optimizer.get_state()
     buffers = {k: v for k, v in state.items() if isinstance(v, list)}
-    training = {
+    training: dict[str, Any] = {
         "optimizer": optimizer.name,
         "optimizer_settings": {k: v for k, v in state.items() if k not in buffers},
         "optimizer_buffers": {k: len(v) for k, v in buffers.items()},
         "rng": net.rng.bit_generator.state,
-        "epoch": history.epoch,
-        "history": history.history,
     }
+    if isinstance(history, History):
+        training.update(epochs=len(history.epoch), epoch=history.epoch, history=history.history)
+    else:
+        training["epochs"] = history
     extra = dict(arrays or {})
     extra.update({f"optimizer.{k}.{i}": b for k, v in buffers.items() for i, b in enumerate(v)})
-    return save(net, path, {**(metadata or {}), "training": training}, extra)
+    content = {**(metadata or {}), "training": training}
+    if not exclusive:
+        return save(net, path, content, extra)
+    return _create(Path(path), lambda temporary: save(net, temporary, content, extra))
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -68,9 +95,39 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             state[key] = [saved.arrays.pop(f"optimizer.{key}.{i}") for i in range(count)]
         optimizer.set_state(state)
         saved.network.rng.bit_generator.state = training["rng"]
-        history = History()
-        history.epoch = list(training["epoch"])
-        history.history = {k: list(v) for k, v in training["history"].items()}
+        history = None
+        if "history" in training:  # all but a run's checkpoints between epochs (backprop 0.1's too)
+            history = History()
+            history.epoch = list(training["epoch"])
+            history.history = {k: list(v) for k, v in training["history"].items()}
+        epochs = training["epochs"] if "epochs" in training else len(training["epoch"])
+        if not (isinstance(epochs, int) and epochs >= 0):
+            raise ValueError(f"epochs={epochs!r} is not a number of epochs")
+        if history is not None and len(history.epoch) != epochs:
+            raise ValueError(f"epochs={epochs} but a history of {len(history.epoch)} epochs")
     except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(f"{path} holds an inconsistent checkpoint: {error!r}") from None
-    return Checkpoint(saved.network, optimizer, history, saved.metadata, saved.arrays)
+    return Checkpoint(saved.network, optimizer, history, saved.metadata, saved.arrays, epochs)
+
+
+def _create(path: Path, write: Callable[[Path], object]) -> Path:
+    """Create the file ``path`` with ``write(temporary_path)``, atomically and only if there is
+    none: it is written under a temporary name and then linked to its own, and a link, unlike a
+    rename, fails when the name is taken. Of two writers, exactly one creates the file; the
+    other gets FileExistsError."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        write(temporary)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise
+        except OSError:
+            # A file system without hard links (FAT, some network shares): checked, then
+            # renamed, which leaves a moment in which another writer could come first.
+            if path.exists():
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
+            os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path

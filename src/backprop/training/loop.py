@@ -31,6 +31,7 @@ from backprop.training.batches import Chunks, joined
 from backprop.training.callback_list import CallbackList
 from backprop.training.callbacks import Callback
 from backprop.training.history import History
+from backprop.training.interrupts import HeldCtrlC
 from backprop.training.optimizers import Optimizer, get_optimizer
 from backprop.training.snapshot import Snapshot
 
@@ -89,10 +90,12 @@ def fit(
         1 shows a progress bar with the epoch, the live loss and accuracy, and the time left.
     initial_epoch : int
         The epoch to start from when resuming: training runs epochs ``initial_epoch`` to
-        ``epochs - 1``.
+        ``epochs - 1`` (none when they are equal: the callbacks only begin and end).
 
-    Ctrl-C ends training cleanly at the last completed epoch (``history.interrupted`` is
-    True), with the network, optimizer and generator as they were then.
+    Ctrl-C ends training cleanly at an epoch boundary (``history.interrupted`` is True), with
+    the network, optimizer, generator and callbacks as they were then: in the middle of an
+    epoch, training goes back to its start; during the epoch's evaluation or callbacks, it
+    stops after them. A second Ctrl-C stops at once, without the callbacks' ``on_train_end``.
     """
     run = _Run.prepare(
         net, X, Y, epochs, lr, batch_size, optimizer, shuffle, validation_data, weight_decay,
@@ -103,18 +106,22 @@ def fit(
     net.optimizer = run.optimizer
     net.stop_training = False
     hooks.on_train_begin()
-    with _blas_threads(net, run.batch), _overflow_is_divergence():
-        start_of_epoch = Snapshot(net, run.optimizer, with_rng=run.shuffled)
+    # Ctrl-C is held, and acted on only where training can stop bit for bit (interrupts.py).
+    with HeldCtrlC() as ctrl_c, _blas_threads(net, run.batch), _overflow_is_divergence():
+        start_of_epoch = Snapshot(net, run.optimizer, with_rng=run.shuffled, epoch=initial_epoch)
         epoch = initial_epoch
         try:
             for epoch in range(initial_epoch, epochs):
-                start_of_epoch.take()
-                logs = _one_epoch(net, run, hooks)
+                start_of_epoch.take(epoch)
+                logs = _one_epoch(net, run, hooks, ctrl_c)
                 if run.validation_data is not None:
                     val = net.evaluate_checked(*run.validation_data)
                     logs.update({f"val_{k}": v for k, v in val.items()})
                 hooks.on_epoch_end(epoch, logs)
                 if net.stop_training:
+                    break
+                if ctrl_c.pressed:  # after the epoch's steps: it is complete, and stops here
+                    history.interrupted = epoch + 1 < epochs
                     break
         except _Diverged as diverged:
             start_of_epoch.restore()
@@ -125,20 +132,23 @@ def fit(
                 history,
             ) from None
         except KeyboardInterrupt:
-            # Back to the last epoch boundary: the state a checkpoint can resume bit for bit.
-            start_of_epoch.restore()
-            history.forget(epoch)
+            if ctrl_c.forced:
+                raise  # Ctrl-C twice: stop at once, saving nothing more
+            # Back to the start of the epoch under way, and to the history of the epochs
+            # before it: the state a checkpoint can resume bit for bit.
+            history.forget(start_of_epoch.restore())
             history.interrupted = True
-    hooks.on_train_end()
+        hooks.on_train_end()
     return history
 
 
-def _one_epoch(net: Network, run: _Run, hooks: CallbackList) -> dict[str, float]:
+def _one_epoch(net: Network, run: _Run, hooks: CallbackList, ctrl_c: HeldCtrlC) -> dict[str, float]:
     """One pass over the data, a gradient step per batch; the epoch's mean loss (each batch's
-    loss just before its step) and accuracy."""
+    loss just before its step) and accuracy. A Ctrl-C held is raised between two steps."""
     order = net.rng.permutation(run.n) if run.shuffled else None
     total_loss = correct = 0.0
     seen = 0
+    running_loss = math.nan  # the mean loss so far: known after each chunk's steps
     for x, y, w, truth in run.chunks(order):
         # Each step keeps its output layer's net inputs and outputs; the chunk's losses and
         # accuracy are computed from them after its steps, in a few NumPy calls.
@@ -150,12 +160,16 @@ def _one_epoch(net: Network, run: _Run, hooks: CallbackList) -> dict[str, float]
             net_inputs.append(z)
             outputs.append(a)
             seen += len(a)
-            hooks.on_batch_end(seen, run.n)
+            if hooks.batch_watchers:  # most trainings have none: a step costs microseconds
+                hooks.on_batch_end(seen, run.n, running_loss)
+            if ctrl_c.pressed:
+                raise KeyboardInterrupt
         A, Z = joined(outputs), joined(net_inputs)
         loss = net.summed_loss(y, A, Z, w)
         if not math.isfinite(loss):
             raise _Diverged(loss)
         total_loss += loss
+        running_loss = total_loss / seen
         if run.kind is not None:
             correct += metrics.count_correct(truth, A, run.kind)
     if not all_finite(net.parameter_vector):
@@ -218,9 +232,9 @@ class _Run:
         X, Y = net.check_data(X, Y)
         weights = check_sample_weight(sample_weight, len(X), net.dtype)
         epochs = check_positive_int("epochs", epochs)
-        if not (isinstance(initial_epoch, int) and 0 <= initial_epoch < epochs):
+        if not (isinstance(initial_epoch, int) and 0 <= initial_epoch <= epochs):
             raise ValueError(
-                f"initial_epoch must be an integer from 0 to epochs - 1 = {epochs - 1}, "
+                f"initial_epoch must be an integer from 0 to epochs = {epochs}, "
                 f"got {initial_epoch!r}"
             )
         n = len(X)

@@ -1,8 +1,9 @@
-"""A network's training state at one instant, to go back to."""
+"""A network's training state at the start of an epoch, to go back to."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,22 +13,27 @@ if TYPE_CHECKING:
 
 
 class Snapshot:
-    """Weights, optimizer state and (when training shuffles) generator state, to go back to."""
+    """Weights, optimizer state and (when training shuffles) generator state at the start of
+    an epoch, to go back to."""
 
-    def __init__(self, net: Network, opt: Optimizer, with_rng: bool) -> None:
+    def __init__(self, net: Network, opt: Optimizer, with_rng: bool, epoch: int = 0) -> None:
         self.net, self.opt, self.with_rng = net, opt, with_rng
-        self.parameters = np.empty_like(net.parameter_vector)
-        self.take()
+        self.take(epoch)
 
-    def take(self) -> None:
-        """Remember the present state (into the same buffer every epoch)."""
-        np.copyto(self.parameters, self.net.parameter_vector)
-        self.opt_state = self.opt.get_state()
-        if self.with_rng:
-            self.rng_state = self.net.rng.bit_generator.state
+    def take(self, epoch: int) -> None:
+        """Remember the present state as the start of ``epoch``.
 
-    def restore(self) -> None:
-        np.copyto(self.net.parameter_vector, self.parameters)
-        self.opt.set_state(self.opt_state)
-        if self.with_rng:
-            self.net.rng.bit_generator.state = self.rng_state
+        The new state replaces the old in one assignment: an interrupt while it is taken
+        leaves the old one whole, never the weights of one epoch with the optimizer of another.
+        """
+        rng: Mapping[str, Any] | None = self.net.rng.bit_generator.state if self.with_rng else None
+        self.state = (epoch, self.net.parameter_vector.copy(), self.opt.get_state(), rng)
+
+    def restore(self) -> int:
+        """Go back to the state taken; the epoch it is the start of."""
+        epoch, parameters, opt_state, rng = self.state
+        np.copyto(self.net.parameter_vector, parameters)
+        self.opt.set_state(opt_state)
+        if rng is not None:
+            self.net.rng.bit_generator.state = rng
+        return epoch
