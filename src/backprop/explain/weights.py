@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +38,13 @@ Layers = list[tuple[np.ndarray, np.ndarray | None]]
 
 def weights_from_numbering(sizes: list[int], w: list[float], b: list[float] | None) -> Layers:
     """Weight matrices and bias vectors from w1..wN and b1..bM in the tutorials' numbering."""
-    names = tutorial_names(sizes, b is not None)
     n_weights = sum(n_in * n_out for n_in, n_out in itertools.pairwise(sizes))
     n_biases = sum(sizes[1:])
     if len(w) != n_weights:
         raise ValueError(f"sizes {sizes} have {n_weights} weights (w1..w{n_weights}), got {len(w)}")
     if b is not None and len(b) != n_biases:
         raise ValueError(f"sizes {sizes} have {n_biases} biases (b1..b{n_biases}), got {len(b)}")
+    names = tutorial_names(sizes, b is not None)  # after the counts: a name for every weight
     layers: Layers = []
     for layer, grid in enumerate(names.weights):
         W = np.array([[w[int(name[1:]) - 1] for name in row] for row in grid], dtype=float)
@@ -108,7 +110,12 @@ def read_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise FileNotFoundError(f"weights file '{path}' does not exist")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except RecursionError:  # the parser recurses once per [ or {: [[[[...]]]] exhausts the stack
+        raise ValueError(
+            f"weights file '{path}' is nested too deeply to read: a weights file is an object "
+            "holding lists of numbers, nested a few levels deep"
+        ) from None
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, a number too long to read
         raise ValueError(f"weights file '{path}' is not valid JSON: {error}") from None
     if not isinstance(data, dict) or ("layers" in data) == ("w" in data):
         raise ValueError(
@@ -117,10 +124,13 @@ def read_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
         )
     sizes = data.get("sizes")
     if sizes is not None and not (
-        isinstance(sizes, list) and sizes and all(isinstance(n, int) for n in sizes)
+        isinstance(sizes, list)
+        and len(sizes) >= 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes)
     ):
         raise ValueError(
-            f"weights file '{path}': \"sizes\" must be a list of integers, got {sizes!r}"
+            f"weights file '{path}': \"sizes\" must be a list of positive integers, input layer "
+            f"to output layer, such as [2, 2, 1]; got {reprlib.repr(sizes)}"
         )
     try:
         if "w" in data:
@@ -128,26 +138,53 @@ def read_weights(path: str | os.PathLike[str]) -> dict[str, Any]:
                 raise ValueError('"w" needs "sizes" to say how the weights are numbered')
             layers = weights_from_numbering(sizes, _numbers(data["w"], "w"), _maybe(data, "b"))
         else:
+            if not isinstance(data["layers"], list) or not data["layers"]:
+                raise ValueError(
+                    '"layers" must be a list with one {"weights": [[...]], "bias": [...]} '
+                    f"per layer, got {reprlib.repr(data['layers'])}"
+                )
             layers = [_layer(entry, index) for index, entry in enumerate(data["layers"])]
     except (ValueError, TypeError) as error:
         raise ValueError(f"weights file '{path}': {error}") from None
+    held = [layers[0][0].shape[0], *[W.shape[1] for W, _ in layers]]
     if sizes is None:
-        sizes = [layers[0][0].shape[0], *[W.shape[1] for W, _ in layers]] if layers else []
+        sizes = held
+    elif sizes != held:  # checked before a network of those sizes is made
+        raise ValueError(
+            f"weights file '{path}': \"sizes\" {reprlib.repr(sizes)} do not fit its "
+            f"layers, which hold a {'-'.join(map(str, held))} network"
+        )
     settings = {key: data[key] for key in ("activation", "output", "loss") if key in data}
     return {"sizes": sizes, "layers": layers, **settings}
 
 
 def _numbers(value: Any, name: str) -> list[float]:
-    """A flat list of numbers from JSON, or a ValueError naming the field."""
+    """A flat list of finite numbers from JSON, or a ValueError naming the field.
+
+    Python's JSON reader takes NaN, Infinity and 1e999 (inf): a weight like that would make
+    every number of the trace nan, so it is refused here.
+    """
     if not isinstance(value, list) or not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
     ):
-        raise ValueError(f'"{name}" must be a list of numbers, got {value!r}')
-    return [float(v) for v in value]
+        raise ValueError(f'"{name}" must be a list of numbers, got {reprlib.repr(value)}')
+    numbers = [_float(v) for v in value]
+    if not all(math.isfinite(v) for v in numbers):
+        raise ValueError(f'"{name}" must be a list of finite numbers, got {reprlib.repr(value)}')
+    return numbers
 
 
-def _maybe(data: dict[str, Any], key: str) -> list[float] | None:
-    return None if data.get(key) is None else _numbers(data[key], key)
+def _float(value: float) -> float:
+    """``value`` as a float; inf for an integer too large for one (``float(10**400)`` raises)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def _maybe(data: dict[str, Any], key: str, name: str | None = None) -> list[float] | None:
+    """The list of numbers under ``key``, or None when it is missing or null."""
+    return None if data.get(key) is None else _numbers(data[key], name or key)
 
 
 def _layer(entry: Any, index: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -160,7 +197,7 @@ def _layer(entry: Any, index: int) -> tuple[np.ndarray, np.ndarray | None]:
     matrix = [_numbers(row, f"layers[{index}].weights[{i}]") for i, row in enumerate(rows)]
     if len({len(row) for row in matrix}) != 1:
         raise ValueError(f"layers[{index}].weights has rows of different lengths")
-    bias = _maybe(entry, "bias")
+    bias = _maybe(entry, "bias", f"layers[{index}].bias")
     return np.array(matrix), None if bias is None else np.array(bias)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,20 @@ _GENERAL = {
 }
 
 
+def check_fraction(name: str, value: Any) -> None:
+    """A share of the samples held out (``test_size``, ``validation_split``): 0 <= value < 1.
+
+    Written so that nan fails too: ``0 <= nan`` is False. 0 holds nothing out.
+    """
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not real or not 0 <= float(value) < 1:
+        shown = value if real else repr(value)
+        raise ValueError(
+            f"{name}={shown} is not a fraction of the samples: expected a number between 0 "
+            f"and 1 (0 <= {name} < 1), such as 0.25"
+        )
+
+
 class Recipe(enum.Enum):
     """A setting left to the data set's recipe, where None has a meaning of its own."""
 
@@ -113,12 +128,17 @@ class RunConfig:
     patience: int | None = None
     scale: bool | None = None
     target: str | None = None
+    #: "classification" or "regression"; None: the built-in's, or inferred from a CSV target.
+    task: str | None = None
     data_dir: str | None = None
     checkpoint_every: int | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size == 0:
             self.batch_size = None  # run folders of backprop 0.1 stored the full batch as 0
+        for name in ("test_size", "validation_split"):
+            if getattr(self, name) is not None:
+                check_fraction(name, getattr(self, name))
 
     def resolved(self, data: Dataset) -> RunConfig:
         """Every setting filled in, from the recipe and the data's shape."""
@@ -138,6 +158,7 @@ class RunConfig:
             values["output"] = default_output(data.task, values["layers"][-1])
         if values["loss"] is None:
             values["loss"] = default_loss(values["output"], data.task)
+        values["task"] = data.task  # as given, or as the data set says: the summary states it
         if self.patience is not None and self.validation_split is None:
             values["validation_split"] = 0.1
         values.pop("hidden", None)

@@ -37,6 +37,7 @@ def evaluation_data(
         data_dir=data_dir,
         target=target if target is not None else (config or {}).get("target") if own else None,
         seed=config["seed"] if own and config else 0,
+        task=model.task,  # a CSV target is read as the model reads it (--task may have said)
     )
     if data.n_features != len(model.feature_names):
         raise ValueError(
