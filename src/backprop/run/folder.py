@@ -19,11 +19,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from backprop.saving.atomic import write_atomically
 
 #: The temporary files the writers of a run folder's files leave when stopped mid-write:
 #: ``.NAME.<random>.tmp`` beside the file NAME, or a temporary file's own temporary file.
@@ -119,16 +120,6 @@ class RunFolder:
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write a text file of a run folder as a temporary file renamed to its name: a reader,
-    or a run stopped midway, never sees half of it."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    try:
-        with temporary.open("w", newline="") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    """Write a text file of a run folder atomically: a reader, or a run stopped midway, never
+    sees half of it."""
+    return write_atomically(path, lambda file: file.write(text.encode()))

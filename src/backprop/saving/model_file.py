@@ -23,7 +23,6 @@ import json
 import os
 import re
 import reprlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 
 from backprop.engine.layers import Dense
 from backprop.engine.network import DTYPES, Network
+from backprop.saving.atomic import write_atomically
 from backprop.saving.npz import Archive
 from backprop.saving.npz import ModelFileError as ModelFileError
 
@@ -131,18 +131,8 @@ def save(
         content[f"extra.{name}"] = array
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
-    descriptor, temporary = _create_temporary(path)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            # numpy's stubs type **kwds as its allow_pickle flag; the keys here are array names.
-            np.savez(file, **content)  # type: ignore[arg-type]
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    # numpy's stubs type **kwds as its allow_pickle flag; the keys here are array names.
+    return write_atomically(path, lambda file: np.savez(file, **content))  # type: ignore[arg-type]
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
@@ -295,23 +285,6 @@ def _assign(path: Path, archive: Archive, name: str, layer: Dense, attribute: st
         raise
     except (ValueError, TypeError) as error:  # shape and dtype are checked: NaN, infinity
         raise ModelFileError(f"{path}: the array {name!r} cannot be used: {error}") from None
-
-
-def _create_temporary(path: Path) -> tuple[int, Path]:
-    """A new, empty file beside ``path``, open for writing: its descriptor and its path.
-
-    It is created with mode 0o666, as any program creates a file, so the user's umask (and
-    the folder's default ACL, if any) sets its permissions as for every other file of a run
-    folder; ``tempfile.mkstemp`` would make it 0o600, readable by its owner only.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        try:
-            return os.open(temporary, flags, 0o666), temporary
-        except FileExistsError:  # 64 random bits: someone else's temporary file, once in ages
-            continue
-    raise FileExistsError(f"cannot save to {path}: no free temporary name beside it")
 
 
 def _json_depth(value: Any) -> int:
