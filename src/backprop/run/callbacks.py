@@ -12,7 +12,7 @@ import numpy as np
 from backprop.run.folder import RunFolder
 from backprop.run.history_file import HistoryWriter
 from backprop.run.model import Model
-from backprop.saving.checkpoint import Checkpoint, save_checkpoint
+from backprop.saving.checkpoint import Checkpoint
 from backprop.training.callbacks import Callback
 from backprop.training.early_stopping import EarlyStopping
 from backprop.training.history import History
@@ -84,14 +84,11 @@ class Checkpointer(Callback):
         self.rows.sync()  # the rows this checkpoint vouches for outlast it
         if self._pause:
             time.sleep(self._pause)
-        save_checkpoint(
+        self.model.save_checkpoint(
             self.path,
-            net,
-            net.optimizer,
             self.history if with_history else epochs,
-            # The model as Model.save_checkpoint writes it (which saves the whole history).
-            {**self.model._metadata(), "early_stopping": state, "run": run},
-            {**self.model._arrays(), **arrays},
+            {"early_stopping": state, "run": run},
+            arrays,
             exclusive=exclusive,
         )
         self.saved = epochs

@@ -75,11 +75,14 @@ class Model:
     def save_checkpoint(
         self,
         path: str | os.PathLike[str],
-        history: History,
+        history: History | int,
         metadata: dict[str, Any] | None = None,
         arrays: dict[str, np.ndarray] | None = None,
+        *,
+        exclusive: bool = False,
     ) -> Path:
-        """The model with its training state (see :mod:`backprop.saving.checkpoint`)."""
+        """The model with its training state: the whole ``history``, or the number of epochs
+        it holds (see :mod:`backprop.saving.checkpoint`, also for ``exclusive``)."""
         assert self.network.optimizer is not None
         return save_checkpoint(
             path,
@@ -88,6 +91,7 @@ class Model:
             history,
             {**self._metadata(), **(metadata or {})},
             {**self._arrays(), **(arrays or {})},
+            exclusive=exclusive,
         )
 
     @classmethod
