@@ -151,3 +151,25 @@ def test_a_weights_file_with_an_infinite_bias_is_refused(tmp_path: Path, cli: Cl
     weights.write_text(json.dumps({"layers": [{"weights": [[1.0]], "bias": [1e999]}]}))
     result = cli("explain", "--weights", weights, "--input", "1", "--target", "1")
     _one_line_error(result, "layers[0]", "bias", "finite")
+
+
+def test_a_class_label_with_a_comma_is_a_label(cli, tmp_path: Path) -> None:
+    """Quoted CSV labels may hold commas; --target takes the label before reading numbers."""
+    rows = ["a,b,label"] + [
+        f'{0.1 * i},{1 - 0.1 * i},"{"Iris, virginica" if i % 2 else "Iris setosa"}"'
+        for i in range(10)
+    ]
+    (tmp_path / "tr.csv").write_text("\n".join(rows) + "\n")
+    assert cli("train", "tr.csv", "--epochs", "3", "--out", "r", "-q", cwd=tmp_path).returncode == 0
+    result = cli(
+        "explain", "--model", "r/model.npz", "--input", "0.5,0.6",
+        "--target", "Iris, virginica", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Iris, virginica" in result.stdout
+    wrong = cli(
+        "explain", "--model", "r/model.npz", "--input", "0.5,0.6", "--target", "Iris",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert wrong.returncode == 2 and len(wrong.stderr.splitlines()) == 1
+    assert "not one of the model's classes" in wrong.stderr

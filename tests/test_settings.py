@@ -117,3 +117,19 @@ def test_train_help_states_the_rule(cli: Cli) -> None:
     shown = " ".join(cli("train", "--help").stdout.split())
     assert "--task [classification|regression]" in shown
     assert f"more than {MAX_INTEGER_CLASSES} distinct integers" in shown
+
+
+def test_a_cross_entropy_names_its_output_in_a_network_and_a_run(cli, tmp_path: Path) -> None:
+    """engine/defaults.py's rule, for bp.Network and backprop train as for the estimators."""
+    import backprop as bp
+
+    assert bp.Network([2, 2, 3], loss="cross_entropy").layers[-1].activation.name == "softmax"
+    net = bp.Network([2, 2, 1], activation="tanh", loss="binary_cross_entropy")
+    assert [layer.activation.name for layer in net.layers] == ["tanh", "sigmoid"]
+    rows = ["a,b,y"] + [f"{i % 3},{i % 5},{i % 2}" for i in range(20)]
+    (tmp_path / "two.csv").write_text("\n".join(rows) + "\n")
+    result = cli("train", "two.csv", "--loss", "cross_entropy", "--epochs", "2", "--out", "r",
+                 "-q", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    trained = run.Model.load(tmp_path / "r" / "model.npz").network
+    assert trained.sizes[-1] == 2 and trained.layers[-1].activation.name == "softmax"

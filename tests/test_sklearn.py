@@ -499,3 +499,31 @@ def test_pickle_and_joblib_round_trip(blobs, tmp_path: Path):
     restored.partial_fit(X, labels)
     clf.partial_fit(X, labels)
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_subclass_with_a_parameter_of_its_own_trains():
+    """Parameters the estimators have no rule for are the subclass's to check."""
+
+    class WithExtra(BackpropClassifier):
+        def __init__(self, hidden_layer_sizes=(3,), extra=1, **kwargs):
+            super().__init__(hidden_layer_sizes=hidden_layer_sizes, **kwargs)
+            self.extra = extra
+
+    X = np.random.default_rng(0).random((20, 2))
+    y = np.arange(20) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert WithExtra(max_iter=2).fit(X, y).extra == 1
+
+
+@pytest.mark.parametrize("sizes", [np.array([3]), range(3, 5)])
+def test_layer_sizes_given_as_an_array_or_range_survive_save_and_load(tmp_path, sizes):
+    X = np.random.default_rng(0).random((20, 2))
+    y = np.arange(20) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = BackpropClassifier(sizes, max_iter=2, random_state=0).fit(X, y)
+        clf.save(tmp_path / "c.npz")
+        loaded = BackpropClassifier.load(tmp_path / "c.npz")
+        assert list(loaded.hidden_layer_sizes) == list(sizes)
+        loaded.partial_fit(X, y)  # continues the same network

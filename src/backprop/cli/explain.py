@@ -292,9 +292,18 @@ def _model_sample(
             f"deviation of the training data), as predict does: {pairs}. The steps start "
             "from the standardised values."
         )
-    if model.task == "regression" or model.classes is None or "," in target_text:
+    if model.task == "regression" or model.classes is None:
         return x, _numbers("--target", target_text), notes
+    # A class label first (labels may hold commas, as "Iris, virginica"), else numbers.
     index = _class_index(target_text, model.classes)
+    if index is None:
+        if "," in target_text:
+            return x, _numbers("--target", target_text), notes
+        raise click.UsageError(
+            f"--target {target_text!r} is not one of the model's classes "
+            f"({', '.join(map(str, model.classes))}): give a class label, or one target per "
+            "output such as 0,1,0"
+        )
     label = model.classes[index]
     if len(names[-1]) == 1:  # one sigmoid output: the probability of the second class
         notes.append(
@@ -309,8 +318,9 @@ def _model_sample(
     return x, [float(index)], notes
 
 
-def _class_index(text: str, classes: list[Any]) -> int:
-    """The index of the class whose label ``text`` is: 'setosa', or 3 (or 3.0) for label 3."""
+def _class_index(text: str, classes: list[Any]) -> int | None:
+    """The index of the class whose label ``text`` is: 'setosa', or 3 (or 3.0) for label 3;
+    None when no class has that label."""
     try:
         number: float | None = float(text)
     except ValueError:
@@ -320,11 +330,7 @@ def _class_index(text: str, classes: list[Any]) -> int:
             number is not None and not isinstance(label, str) and label == number
         ):
             return index
-    raise click.UsageError(
-        f"--target {text!r} is not one of the model's classes "
-        f"({', '.join(map(str, classes))}): give a class label, or one target per output "
-        "such as 0,1,0"
-    )
+    return None
 
 
 def _numbers(option: str, text: str) -> list[float]:

@@ -54,8 +54,9 @@ class Network:
         or one per hidden layer (``len(sizes) - 2``). A name from ``ACTIVATIONS`` or an
         ``Activation`` object.
     output : str or Activation, optional
-        The output layer's activation. Defaults to ``activation`` (or the last entry of a full
-        list), and to "sigmoid" when ``activation`` lists the hidden layers only.
+        The output layer's activation. Defaults to the one ``loss`` needs (softmax for
+        cross_entropy, sigmoid for binary_cross_entropy), else to ``activation`` (or the last
+        entry of a full list), and to "sigmoid" when ``activation`` lists the hidden layers only.
     loss : str, optional
         "half_squared_error", "mse", "binary_cross_entropy" (sigmoid output) or
         "cross_entropy" (softmax output). Defaults to cross_entropy for a softmax output and to
@@ -84,7 +85,10 @@ class Network:
         self.sizes = check_sizes(sizes)
         self.dtype = np.dtype(check_choice("dtype", np.dtype(dtype).name, DTYPES))
         self.rng = np.random.default_rng(seed)
-        activations = _layer_activations(activation, output, len(self.sizes) - 1)
+        n_layers = len(self.sizes) - 1
+        if output is None and loss is not None and _output_left_open(activation, n_layers):
+            output = get_loss(loss).requires_output  # a cross-entropy names its output
+        activations = _layer_activations(activation, output, n_layers)
         self.loss: Loss = get_loss(loss if loss is not None else default_loss(activations[-1].name))
         _check_output(activations[-1], self.loss, self.sizes[-1])
         initializer = get_initializer(init)
@@ -405,6 +409,14 @@ def _layer_activations(
                 f"{', '.join(n for n, a in ACTIVATIONS.items() if a.elementwise)} for hidden layers"
             )
     return layers
+
+
+def _output_left_open(activation: Any, n_layers: int) -> bool:
+    """Whether ``activation`` leaves the output layer's activation to be chosen (a single
+    name, or a list of the hidden layers only)."""
+    if isinstance(activation, (str, Activation)) or not isinstance(activation, Sequence):
+        return True
+    return len(activation) == n_layers - 1
 
 
 def _check_output(activation: Activation, loss: Loss, n_outputs: int) -> None:

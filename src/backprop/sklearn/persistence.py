@@ -128,6 +128,8 @@ def _to_json(value: Any) -> Any:
     value = plain(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, (np.ndarray, range)):  # e.g. hidden_layer_sizes=np.array([32, 16])
+        value = value.tolist() if isinstance(value, np.ndarray) else list(value)
     if isinstance(value, list):
         return [_to_json(v) for v in value]
     if isinstance(value, tuple):
