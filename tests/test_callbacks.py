@@ -111,3 +111,32 @@ def test_a_callback_of_0_1_with_two_arguments_for_on_batch_end_still_runs() -> N
     assert np.isnan(losses.losses[:4]).all()
     assert len(losses.losses) == 8
     assert history["loss"][0] > 0
+
+
+def test_ctrl_c_keeps_the_epochs_of_earlier_fits_in_a_reused_history() -> None:
+    import signal
+
+    class CtrlCInSecondEpoch(bp.Callback):
+        def on_batch_end(self, seen: int, n_samples: int, loss: float = np.nan) -> None:
+            if self.network.history_marker == 1 and seen == 2:  # type: ignore[attr-defined]
+                signal.raise_signal(signal.SIGINT)
+
+        def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
+            self.network.history_marker += 1  # type: ignore[attr-defined]
+
+    net = bp.Network([2, 3, 1], seed=0)
+    history = net.fit(X, Y, epochs=5, lr=0.5, batch_size=1)
+    net.history_marker = 0  # type: ignore[attr-defined]
+    net.fit(X, Y, epochs=5, lr=0.5, batch_size=1, callbacks=[history, CtrlCInSecondEpoch()])
+    assert history.interrupted
+    assert history.epoch == [0, 1, 2, 3, 4, 0]
+
+
+def test_early_stopping_state_set_after_a_fit_applies_to_the_next() -> None:
+    stopper = bp.EarlyStopping(monitor="distance", patience=2)
+    net = bp.Network([2, 3, 1], seed=0)
+    net.fit(X, Y, epochs=3, lr=0.5, callbacks=[stopper, BestAtEpoch(10)])
+    # Resume as if the best was long ago and patience is nearly used up.
+    stopper.set_state({"best": -100.0, "best_epoch": 0, "wait": 1, "best_weights": []})
+    history = net.fit(X, Y, epochs=9, lr=0.5, callbacks=[stopper, BestAtEpoch(10)])
+    assert stopper.stopped_epoch == 0 and len(history.epoch) == 1

@@ -154,3 +154,34 @@ def test_resume_reads_data_that_moved_from_the_path_given(
     assert resumed.returncode == 0, resumed.stderr
     assert_same_weights(out, flowers_run)
     assert run.Model.load(out / "model.npz").info["config"]["dataset"] == str(moved)
+
+
+def test_resume_refuses_a_bad_epoch_count_and_another_folder(cli, tmp_path: Path) -> None:
+    assert cli("train", "xor", "--epochs", "3", "--out", "r", "-q", cwd=tmp_path).returncode == 0
+    before = (tmp_path / "r" / "checkpoint.npz").read_bytes()
+    for args, words in (
+        (("--epochs", "0"), "epochs"),
+        (("--epochs", "-3"), "epochs"),
+        (("--checkpoint-every", "0"), "checkpoint"),
+        (("--out", "elsewhere"), "--out"),
+    ):
+        result = cli("train", "--resume", "r", *args, "-q", cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stdout)
+        assert len(result.stderr.splitlines()) == 1 and words in result.stderr, result.stderr
+        assert "writing its results" not in result.stdout
+    assert (tmp_path / "r" / "checkpoint.npz").read_bytes() == before
+    assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"loss,accuracy\n0.5,1\n", "no 'epoch' column"), (b"epoch,loss\n1,\xff\xfe\n", "UTF-8")],
+)
+def test_plot_of_a_folder_with_a_broken_history_is_one_line(
+    cli, tmp_path: Path, content: bytes, words: str
+) -> None:
+    assert cli("train", "xor", "--epochs", "3", "--out", "r", "-q", cwd=tmp_path).returncode == 0
+    (tmp_path / "r" / "history.csv").write_bytes(content)
+    result = cli("plot", "r", cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    assert words in result.stderr and "history.csv" in result.stderr

@@ -98,6 +98,8 @@ def train(
     console = Console(stderr=False, quiet=quiet)
     if resume is not None:
         given = [name for name in RUN_OPTIONS if name != "data_dir" and _given(ctx, name)]
+        if out is not None:
+            given.append("out")  # the run's folder is the one --resume names
         if given:
             raise click.UsageError(
                 "--resume continues a run with its own settings: give only --epochs, "

@@ -60,6 +60,10 @@ def redraw(directory: str | os.PathLike[str]) -> list[Path]:
     history = read_history(folder.history)
     config = RunConfig(**model.info["config"])
     data = load_dataset(
-        config.dataset, data_dir=config.data_dir, target=config.target, seed=config.seed
+        config.dataset,
+        data_dir=config.data_dir,
+        target=config.target,
+        seed=config.seed,
+        task=config.task,  # as the run read it (--task may have overridden the data's own)
     )
     return draw_plots(model, history, split(data, config), folder)

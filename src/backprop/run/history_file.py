@@ -35,15 +35,21 @@ def read_history(path: str | os.PathLike[str], epochs: int | None = None) -> His
     """The History that :func:`write_history` or a :class:`HistoryWriter` wrote: with
     ``epochs``, only its first ``epochs`` rows, which it must hold."""
     history = History()
-    with Path(path).open(newline="") as file:
+    with Path(path).open(newline="", encoding="utf-8", errors="strict") as file:
         reader = csv.DictReader(file)
+        try:
+            columns = reader.fieldnames
+        except UnicodeDecodeError:
+            raise ValueError(f"{path} is not a history: it is not UTF-8 text") from None
+        if columns is None or "epoch" not in columns:
+            raise ValueError(f"{path} is not a history: its header has no 'epoch' column")
         for row in reader:
             if len(history.epoch) == epochs:
                 break  # rows after those asked for are not read: the last may be cut short
             try:
                 epoch = int(row.pop("epoch")) - 1
                 logs = {k: float(v) for k, v in row.items()}
-            except (TypeError, ValueError) as error:
+            except (TypeError, ValueError, UnicodeDecodeError) as error:
                 raise ValueError(
                     f"{path}, line {reader.line_num}: not a row of a history ({error})"
                 ) from None

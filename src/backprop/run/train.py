@@ -314,8 +314,10 @@ class Resumption:
         if checkpoint.history is None:
             checkpoint.history = _vouched_history(folder, checkpoint, checkpoint_file)
         config = RunConfig(**Model.from_saved(checkpoint, checkpoint_file).info["config"])
-        config.epochs = epochs or config.epochs
-        config.checkpoint_every = checkpoint_every or config.checkpoint_every
+        if epochs is not None:
+            config.epochs = check_positive_int("epochs", epochs)
+        if checkpoint_every is not None:
+            config.checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every)
         if dataset is not None:
             config.dataset = _moved_data(config.dataset, dataset)
         if data_dir is not None:

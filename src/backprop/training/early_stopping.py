@@ -45,7 +45,7 @@ class EarlyStopping(Callback):
         self.wait = 0
         self.stopped_epoch: int | None = None
         if self._resumed is not None:
-            self.set_state(self._resumed)
+            self._apply(self._resumed)
             self._resumed = None
 
     def get_state(self) -> dict[str, Any]:
@@ -58,10 +58,13 @@ class EarlyStopping(Callback):
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Continue from ``get_state()``; before training starts, it applies at its start."""
-        if not hasattr(self, "best"):
-            self._resumed = state
-            return
+        """Continue from ``get_state()``: the next training starts from it (rather than afresh),
+        and after a training it also applies at once."""
+        self._resumed = state
+        if hasattr(self, "best"):
+            self._apply(state)
+
+    def _apply(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_weights = [w.copy() for w in state["best_weights"]]
 

@@ -31,6 +31,11 @@ class History(Callback):
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
 
+    def truncate(self, length: int) -> None:
+        """Keep the first ``length`` epochs recorded (training went back to the end of those)."""
+        self.epoch = self.epoch[:length]
+        self.history = {k: v[:length] for k, v in self.history.items()}
+
     def forget(self, epoch: int) -> None:
         """Drop what was recorded for ``epoch`` and after (its weights were rolled back)."""
         keep = sum(e < epoch for e in self.epoch)

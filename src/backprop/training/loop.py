@@ -109,10 +109,11 @@ def fit(
     # Ctrl-C is held, and acted on only where training can stop bit for bit (interrupts.py).
     with HeldCtrlC() as ctrl_c, _blas_threads(net, run.batch), _overflow_is_divergence():
         start_of_epoch = Snapshot(net, run.optimizer, with_rng=run.shuffled, epoch=initial_epoch)
-        epoch = initial_epoch
+        epoch, recorded = initial_epoch, len(history.epoch)
         try:
             for epoch in range(initial_epoch, epochs):
                 start_of_epoch.take(epoch)
+                recorded = len(history.epoch)  # what a rollback to this start keeps
                 logs = _one_epoch(net, run, hooks, ctrl_c)
                 if run.validation_data is not None:
                     val = net.evaluate_checked(*run.validation_data)
@@ -136,7 +137,8 @@ def fit(
                 raise  # Ctrl-C twice: stop at once, saving nothing more
             # Back to the start of the epoch under way, and to the history of the epochs
             # before it: the state a checkpoint can resume bit for bit.
-            history.forget(start_of_epoch.restore())
+            start_of_epoch.restore()
+            history.truncate(recorded)
             history.interrupted = True
         hooks.on_train_end()
     return history
