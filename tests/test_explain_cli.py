@@ -173,3 +173,20 @@ def test_a_class_label_with_a_comma_is_a_label(cli, tmp_path: Path) -> None:
     )  # fmt: skip
     assert wrong.returncode == 2 and len(wrong.stderr.splitlines()) == 1
     assert "not one of the model's classes" in wrong.stderr
+
+
+def test_predict_quotes_labels_that_hold_commas(cli, tmp_path: Path) -> None:
+    import csv
+
+    rows = ["a,b,label"] + [
+        f'{0.1 * i},{1 - 0.1 * i},"{"Iris, virginica" if i % 2 else "Iris setosa"}"'
+        for i in range(10)
+    ]
+    (tmp_path / "tr.csv").write_text("\n".join(rows) + "\n")
+    assert cli("train", "tr.csv", "--epochs", "3", "--out", "r", "-q", cwd=tmp_path).returncode == 0
+    proba = cli("predict", "r/model.npz", "0.5,0.6", "--proba", cwd=tmp_path)
+    header, values = list(csv.reader(proba.stdout.splitlines()))
+    assert header == ["Iris setosa", "Iris, virginica"] and len(values) == 2
+    labels = cli("predict", "r/model.npz", "tr.csv", cwd=tmp_path)
+    read_back = [row[0] for row in csv.reader(labels.stdout.splitlines())]
+    assert set(read_back) <= {"Iris setosa", "Iris, virginica"} and len(read_back) == 10

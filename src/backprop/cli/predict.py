@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -25,12 +28,20 @@ def predict(model: Path, input_: str, proba: bool) -> None:
     if proba:
         if trained.task != "classification":
             raise click.UsageError("--proba needs a classification model; this one does regression")
-        click.echo(",".join(str(c) for c in trained.classes or []))
+        click.echo(_csv_line(str(c) for c in trained.classes or []))
         for row in trained.predict_proba(X):
             click.echo(",".join(f"{p:.6f}" for p in row))
         return
     for value in trained.predict(X):
-        click.echo(",".join(f"{v:.6g}" for v in value) if np.ndim(value) else str(value))
+        click.echo(",".join(f"{v:.6g}" for v in value) if np.ndim(value) else _csv_line([value]))
+
+
+def _csv_line(fields: Iterable[object]) -> str:
+    """One line of CSV: a label holding a comma, a quote or a line break is quoted, so the
+    output reads back as the columns it prints."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow(fields)
+    return line.getvalue()
 
 
 def _read_input(text: str, feature_names: list[str]) -> np.ndarray:
