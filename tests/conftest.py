@@ -92,6 +92,16 @@ class CliResult:
     stdout: str
     stderr: str
 
+    def assert_usage_error(self, *words: str) -> None:
+        """Exit code 2, one line on stderr naming the problem (each of ``words``), no
+        traceback."""
+        assert self.returncode == 2, self.stderr
+        lines = self.stderr.strip().splitlines()
+        assert len(lines) == 1, self.stderr
+        assert "Traceback" not in self.stderr
+        for word in words:
+            assert word in lines[0], lines[0]
+
 
 #: Warnings Python's default filters hide from a console run (see the warnings module).
 _HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)

@@ -25,16 +25,6 @@ if TYPE_CHECKING:
 Cli = Callable[..., "CliResult"]
 
 
-def assert_usage_error(result: CliResult, *words: str) -> None:
-    """Exit code 2, one line on stderr naming the problem, no traceback."""
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-
-
 def digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
@@ -275,7 +265,7 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
     ],
 )
 def test_mistakes_get_one_line(tmp_path: Path, cli: Cli, args: list[str], words: list[str]) -> None:
-    assert_usage_error(cli(*args, cwd=tmp_path), *words)
+    cli(*args, cwd=tmp_path).assert_usage_error(*words)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
@@ -292,32 +282,32 @@ def test_mistakes_get_one_line(tmp_path: Path, cli: Cli, args: list[str], words:
 def test_bad_csv_files(tmp_path: Path, cli: Cli, content: str, words: list[str]) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
-    assert_usage_error(cli("train", path, "--out", tmp_path / "out"), *words)
+    cli("train", path, "--out", tmp_path / "out").assert_usage_error(*words)
     assert not (tmp_path / "out").exists()
 
 
 def test_unknown_target_column(tmp_path: Path, csv_file: Path, cli: Cli) -> None:
-    assert_usage_error(cli("train", csv_file, "--target", "colour"), "colour", "species")
+    cli("train", csv_file, "--target", "colour").assert_usage_error("colour", "species")
 
 
 def test_model_file_that_is_not_one(tmp_path: Path, moons_run: Path, cli: Cli) -> None:
     fake = tmp_path / "fake.npz"
     fake.write_text("hello")
-    assert_usage_error(cli("predict", fake, "1,2"), "not a backprop model file")
+    cli("predict", fake, "1,2").assert_usage_error("not a backprop model file")
     truncated = tmp_path / "truncated.npz"
     truncated.write_bytes((moons_run / "model.npz").read_bytes()[:300])
-    assert_usage_error(cli("evaluate", truncated, "moons"), "truncated.npz")
+    cli("evaluate", truncated, "moons").assert_usage_error("truncated.npz")
     np.savez(tmp_path / "pickled.npz", header=np.array([{"a": 1}], dtype=object))
-    assert_usage_error(cli("predict", tmp_path / "pickled.npz", "1,2"), "pickled.npz")
+    cli("predict", tmp_path / "pickled.npz", "1,2").assert_usage_error("pickled.npz")
 
 
 def test_predict_input_of_the_wrong_width(moons_run: Path, cli: Cli) -> None:
-    assert_usage_error(cli("predict", moons_run / "model.npz", "1,2,3"), "3 values", "expects 2")
+    cli("predict", moons_run / "model.npz", "1,2,3").assert_usage_error("3 values", "expects 2")
 
 
 def test_an_existing_run_is_never_overwritten(moons_run: Path, cli: Cli) -> None:
     before = digest(moons_run)
-    assert_usage_error(cli("train", "moons", "--out", moons_run), "already holds", "--resume")
+    cli("train", "moons", "--out", moons_run).assert_usage_error("already holds", "--resume")
     assert digest(moons_run) == before
 
 

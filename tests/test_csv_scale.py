@@ -38,16 +38,6 @@ def write_csv(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
     return path
 
 
-def assert_usage_error(result: CliResult, *words: str) -> None:
-    """Exit code 2, one line on stderr naming the problem, no traceback."""
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-
-
 # -- column names --------------------------------------------------------------------------
 
 
@@ -119,14 +109,14 @@ def test_cli_refuses_duplicate_names_in_training_and_prediction(
 ) -> None:
     duplicated = write_csv(tmp_path, two_feature_csv.read_text().replace("x,z,y", "x,x,y"))
     result = cli("train", duplicated, "--out", tmp_path / "dup", "--epochs", "2", "--quiet")
-    assert_usage_error(result, "more than one column named 'x'", str(duplicated))
+    result.assert_usage_error("more than one column named 'x'", str(duplicated))
     assert not (tmp_path / "dup").exists()
 
     out = tmp_path / "run"
     result = cli("train", two_feature_csv, "--out", out, "--epochs", "2", "--quiet")
     assert result.returncode == 0, result.stderr
     rows = write_csv(tmp_path, "x,z,x\n0.5,1.0,-3\n", "rows.csv")
-    assert_usage_error(cli("predict", out / "model.npz", rows), "named 'x'", str(rows))
+    cli("predict", out / "model.npz", rows).assert_usage_error("named 'x'", str(rows))
 
 
 # -- huge and tiny features ---------------------------------------------------------------
