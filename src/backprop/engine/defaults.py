@@ -15,7 +15,7 @@ network built any of those ways from the same settings gets the same output and 
 
 from __future__ import annotations
 
-from backprop.engine.losses import get_loss
+from backprop.engine.losses import Loss, get_loss
 
 TASKS = ("classification", "regression")
 
@@ -23,13 +23,18 @@ TASKS = ("classification", "regression")
 def default_output(task: str, n_outputs: int, loss: str | None = None) -> str:
     """The output activation for a ``task`` with ``n_outputs`` output neurons, trained on
     ``loss`` (when it is known)."""
-    if loss is not None:
-        required = get_loss(loss).requires_output
-        if required is not None:
-            return required
+    required = output_for_loss(loss)
+    if required is not None:
+        return required
     if task == "regression":
         return "identity"
     return "sigmoid" if n_outputs == 1 else "softmax"
+
+
+def output_for_loss(loss: str | Loss | None) -> str | None:
+    """The output activation ``loss`` needs (softmax for cross_entropy, sigmoid for
+    binary_cross_entropy), or None when any output will do or the loss is not known."""
+    return None if loss is None else get_loss(loss).requires_output
 
 
 def default_loss(output: str, task: str | None = None) -> str:

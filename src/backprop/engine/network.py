@@ -20,7 +20,7 @@ import numpy as np
 from backprop.engine import metrics
 from backprop.engine.activations import ACTIVATIONS, Activation, get_activation
 from backprop.engine.arrays import ones
-from backprop.engine.defaults import default_loss
+from backprop.engine.defaults import default_loss, output_for_loss
 from backprop.engine.initializers import get_initializer
 from backprop.engine.layers import Dense
 from backprop.engine.losses import Loss, get_loss
@@ -87,7 +87,7 @@ class Network:
         self.rng = np.random.default_rng(seed)
         n_layers = len(self.sizes) - 1
         if output is None and loss is not None and _output_left_open(activation, n_layers):
-            output = get_loss(loss).requires_output  # a cross-entropy names its output
+            output = output_for_loss(loss)  # a cross-entropy names its output
         activations = _layer_activations(activation, output, n_layers)
         self.loss: Loss = get_loss(loss if loss is not None else default_loss(activations[-1].name))
         _check_output(activations[-1], self.loss, self.sizes[-1])

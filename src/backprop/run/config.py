@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backprop.data.dataset import Dataset
-from backprop.engine.defaults import default_loss, default_output, n_outputs
-from backprop.engine.losses import get_loss
+from backprop.engine.defaults import default_loss, default_output, n_outputs, output_for_loss
 
 _TOY = {
     "hidden": [2],
@@ -150,10 +149,10 @@ class RunConfig:
         }
         if self.batch_size is None:
             values["batch_size"] = None  # the full batch, which no recipe overrides
-        if values["output"] is None and values["loss"] is not None:
-            # A cross-entropy names its output (engine/defaults.py): --loss cross_entropy alone
-            # gives a softmax over one neuron per class, also for two classes.
-            values["output"] = get_loss(values["loss"]).requires_output
+        if values["output"] is None:
+            # A cross-entropy names its output: --loss cross_entropy alone gives a softmax over
+            # one neuron per class, also for two classes.
+            values["output"] = output_for_loss(values["loss"])
         n_out = data.n_outputs
         if data.n_classes is not None:
             n_out = n_outputs(data.n_classes, values["output"])

@@ -38,9 +38,15 @@ def create_temporary(path: Path) -> tuple[int, Path]:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        temporary = temporary_name(path)
         try:
             return os.open(temporary, flags, 0o666), temporary
         except FileExistsError:  # 64 random bits: someone else's temporary file, once in ages
             continue
     raise FileExistsError(f"cannot save to {path}: no free temporary name beside it")
+
+
+def temporary_name(path: Path) -> Path:
+    """A fresh name beside ``path`` for its content while it is written: ``.NAME.<random>.tmp``
+    (64 random bits), hidden, and recognisable as a leftover if a writer is killed."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from backprop.engine.network import Network
+from backprop.saving.atomic import temporary_name
 from backprop.saving.model_file import ModelFileError, load_model, save
 from backprop.training.history import History
 from backprop.training.optimizers import Optimizer, get_optimizer
@@ -115,7 +115,7 @@ def _create(path: Path, write: Callable[[Path], object]) -> Path:
     none: it is written under a temporary name and then linked to its own, and a link, unlike a
     rename, fails when the name is taken. Of two writers, exactly one creates the file; the
     other gets FileExistsError."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    temporary = temporary_name(path)
     try:
         write(temporary)
         try:
