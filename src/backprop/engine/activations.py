@@ -237,6 +237,32 @@ class Identity(Activation):
         return 1.0
 
 
+class Exponential(Activation):
+    """f(z) = e^z, f' = a: a positive output, the mean of a Poisson count (its log is z)."""
+
+    name = "exp"
+    formula = "e^(net)"
+    derivative_formula = "out"
+
+    def __call__(self, z: Array) -> Array:
+        return np.exp(z)
+
+    def derivative(self, a: Array) -> Array:
+        return a
+
+    def backward(self, a: Array, error: Array) -> Array:
+        return error * a
+
+    def scalar(self, net: float) -> float:
+        try:
+            return math.exp(net)
+        except OverflowError:  # beyond the largest float: infinite, as np.exp has it
+            return math.inf
+
+    def scalar_slope(self, out: float) -> float:
+        return out
+
+
 class Softmax(Activation):
     """softmax(z)_k = e^z_k / sum_j e^z_j, over each row: an output layer of class probabilities."""
 
@@ -269,7 +295,7 @@ class Softmax(Activation):
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Softmax)
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Identity, Exponential, Softmax)
 }
 
 

@@ -1,16 +1,17 @@
 """Loss functions: how wrong one sample's output is, and where backpropagation starts.
 
-A sample's loss E sums over the output neurons (``mse`` alone averages them); a batch's loss is
-the mean over its samples. ``per_sample`` returns one E per row; ``total`` their sum, which the
-training loop needs for every chunk of batches and which most losses compute in fewer passes
-than the rows one by one.
+A sample's loss E sums over the output neurons (``mse`` and ``squared_error`` average them); a
+batch's loss is the mean over its samples. ``per_sample`` returns one E per row; ``total``
+their sum, which the training loop needs for every chunk of batches and which most losses
+compute in fewer passes than the rows one by one.
 
 ``delta`` returns dE/dz at the output layer, the first delta of the backward pass. For the
 squared errors that is the output error dE/da times the activation's derivative, as the
 tutorials compute it. The two cross-entropies are paired with the activation whose derivative
 cancels their own (softmax and sigmoid), so the delta collapses to ``a - y``; they also compute
 their value from the net input z rather than from a, which is what keeps a logit of +-1000
-finite instead of taking log(0).
+finite instead of taking log(0). The Poisson loss is paired the same way with the exponential
+output (``exp``), its log-link.
 
 Each loss also writes itself out for ``bp.explain``, with the words ``target`` and ``out`` for
 one output's target and output: ``formula`` gives E over the outputs k, ``term`` one output's
@@ -125,6 +126,73 @@ class MeanSquaredError(Loss):
         return activation.backward(a, (2.0 / a.shape[1]) * (a - y))
 
 
+class SquaredError(Loss):
+    """E = 1/(2K) sum_k (y_k - a_k)^2 over the K outputs: half the mean squared error, as
+    scikit-learn's ``squared_error`` has it; dE/da = (a - y) / K.
+
+    With one output it is the tutorials' half squared error, to the last bit.
+    """
+
+    name = "squared_error"
+    term = "(target - out)²"
+
+    def formula(self, n_outputs: int) -> str:
+        return f"1/{2 * n_outputs} Σ_k (target_k - out_k)²"
+
+    def arithmetic(self, terms: str, n_outputs: int) -> str:
+        return f"1/{2 * n_outputs} × ({terms})"
+
+    def error_formula(self, n_outputs: int) -> str:
+        return "out - target" if n_outputs == 1 else f"1/{n_outputs} × (out - target)"
+
+    def per_sample(self, y: Array, a: Array, z: Array) -> Array:
+        return 0.5 * np.square(y - a).sum(axis=1) / a.shape[1]
+
+    def total(self, y: Array, a: Array, z: Array) -> float:
+        error = a - y
+        return 0.5 * float(np.vdot(error, error)) / a.shape[1]
+
+    def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
+        error = a - y
+        if a.shape[1] > 1:  # dividing by one would change nothing but the time it takes
+            error /= a.shape[1]
+        return activation.backward(a, error)
+
+
+class Poisson(Loss):
+    """Half the Poisson deviance, for counts y >= 0 predicted by an exponential output a = e^z:
+    E = sum_k [a_k - y_k log a_k + y_k log y_k - y_k] (0 log 0 = 0); dE/dz = a - y.
+
+    It is the negative log-likelihood of y under a Poisson distribution of mean a, up to terms
+    of y alone, which make E zero where a = y (as scikit-learn's ``poisson`` loss counts it).
+    The value is computed from z = log a, so an output that underflows to 0 stays finite.
+    """
+
+    name = "poisson"
+    requires_output = "exp"
+    term = "out - target × log(out) + target × log(target) - target"
+    fused_delta = "out - target"
+
+    def formula(self, n_outputs: int) -> str:
+        return "Σ_k [out_k - target_k × log(out_k) + target_k × log(target_k) - target_k]"
+
+    def arithmetic(self, terms: str, n_outputs: int) -> str:
+        return terms
+
+    def per_sample(self, y: Array, a: Array, z: Array) -> Array:
+        return (a - y * z + _xlogy(y, y) - y).sum(axis=1)
+
+    def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
+        # dE/da = 1 - y / a times the exponential's derivative a: the a's cancel.
+        return a - y
+
+    def check_targets(self, y: Array) -> None:
+        if (y < 0).any():
+            raise ValueError(
+                f"Y holds {y[y < 0][0]:g}: the poisson loss expects counts (targets >= 0)"
+            )
+
+
 class BinaryCrossEntropy(Loss):
     """E = -sum_k [y log a + (1 - y) log(1 - a)] for sigmoid outputs; dE/dz = a - y."""
 
@@ -189,6 +257,11 @@ class CrossEntropy(Loss):
             )
 
 
+def _xlogy(x: Array, y: Array) -> Array:
+    """x log y, taken as 0 where x is 0 (the limit of x log x)."""
+    return x * np.log(np.where(x == 0, 1.0, y))
+
+
 def _softplus(z: Array) -> Array:
     """log(1 + e^z) = -log sigma(-z), written so that no exponent is positive."""
     return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
@@ -206,7 +279,15 @@ def _log_sum_exp(z: Array, a: Array) -> Array:
 
 
 LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (HalfSquaredError, MeanSquaredError, BinaryCrossEntropy, CrossEntropy)
+    cls.name: cls
+    for cls in (
+        HalfSquaredError,
+        MeanSquaredError,
+        SquaredError,
+        BinaryCrossEntropy,
+        CrossEntropy,
+        Poisson,
+    )
 }
 
 
