@@ -21,8 +21,45 @@ if TYPE_CHECKING:
 #: Options that describe the run itself; with --resume they come from the checkpoint.
 RUN_OPTIONS = (
     "layers", "activation", "output", "loss", "init", "lr", "batch_size", "optimizer", "l2",
+    "dropout", "l1", "clip_norm", "schedule",
     "seed", "test_size", "validation_split", "patience", "scale", "target", "task", "data_dir",
 )  # fmt: skip
+
+
+class DropoutRates(click.ParamType):
+    """One dropout rate for every hidden layer (``0.2``), or one per hidden layer
+    (``0.2,0.1``); the rates' range is checked against the network (``check_dropout``)."""
+
+    name = "P[,P...]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        if not isinstance(value, str):
+            return value
+        try:
+            rates = [float(part) for part in value.split(",")]
+        except ValueError:
+            self.fail(
+                f"{value!r}: expected a rate such as 0.2, or one rate per hidden layer "
+                "separated by commas, such as 0.2,0.1",
+                param,
+                ctx,
+            )
+        return rates[0] if len(rates) == 1 else rates
+
+
+class Schedule(click.ParamType):
+    """A learning rate schedule as text (``backprop.training.schedule_spec``)."""
+
+    name = "SCHEDULE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        from backprop.training import schedule_spec
+
+        try:
+            schedule_spec.parse(value)
+        except ValueError as error:
+            self.fail(str(error).removeprefix(f"schedule={value!r}: "), param, ctx)
+        return value
 
 
 @click.command()
@@ -41,6 +78,26 @@ RUN_OPTIONS = (
 @click.option("--batch-size", type=OPTIONAL_BATCH, help="Samples per step; 'full' for full batch.")
 @click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)))
 @click.option("--l2", type=float, help="L2 weight decay.")
+@click.option("--l1", type=float, help="L1 penalty on the weights: steps add l1 * sign(W).")
+@click.option(
+    "--dropout",
+    type=DropoutRates(),
+    help="Dropout rate of the hidden layers in training, e.g. 0.2, or one per hidden layer: "
+    "0.2,0.1.",
+)
+@click.option(
+    "--clip-norm",
+    type=float,
+    help="Scale each step's gradient down to this L2 norm when it is longer.",
+)
+@click.option(
+    "--schedule",
+    type=Schedule(),
+    help="Learning rate schedule: step[:EVERY[:FACTOR]] (default 10, 0.5), "
+    "exponential[:RATE] (0.95), cosine[:MIN_LR] (0: down to MIN_LR over the epochs) or "
+    "plateau[:PATIENCE[:FACTOR[:MIN_LR]]] (10, 0.1, 0: on val_loss, else loss), "
+    "e.g. step:20:0.5.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--test-size", type=float, help="Fraction held out for the test report [0.25].")
 @click.option(
@@ -178,6 +235,9 @@ def _show(console: Console, result: RunResult) -> None:
         table.add_row(
             key.replace("_", " "), str(config[key] or ("full" if key == "batch_size" else 0))
         )
+    for key in ("l1", "dropout", "clip_norm", "schedule"):
+        if config.get(key):  # shown when used
+            table.add_row(key.replace("_", " "), str(config[key]))
     table.add_row("epochs", str(len(result.history.epoch)))
     stopping = result.early_stopping_note()
     if stopping:

@@ -31,8 +31,9 @@ class Checkpointer(Callback):
     takes as long at epoch 10,000 as at epoch 1. The checkpoint written when training ends
     holds the whole history too, for whoever reads it alone. Each checkpoint holds, whole, the
     state of one epoch boundary: the weights, optimizer and generator, ``history`` (the
-    History ``fit`` records into, which a resumed run continues) and the early stopper's
-    state, which it saves once the stopper has heard of the epoch (``saves_state``).
+    History ``fit`` records into, which a resumed run continues), the early stopper's state
+    and the learning rate schedule's, which it saves once they have heard of the epoch
+    (``saves_state``).
     """
 
     saves_state = True
@@ -46,9 +47,12 @@ class Checkpointer(Callback):
         stopper: EarlyStopping | None,
         *,
         stopped: bool = False,
+        schedule: Any = None,
     ) -> None:
         self.model, self.path, self.every = model, folder.checkpoint, every
         self.history, self.stopper = history, stopper
+        #: The learning rate schedule callback (with get_state), or None.
+        self.schedule = schedule
         self.rows = HistoryWriter(folder.history, history)
         #: Early stopping ended the training (in this run or the one it resumes).
         self.stopped = stopped
@@ -81,13 +85,16 @@ class Checkpointer(Callback):
             arrays = {f"stopper.{i}": w for i, w in enumerate(state.pop("best_weights"))}
         last_row = {k: v[-1] for k, v in self.history.history.items()} if epochs else None
         run = {"stopped": self.stopped, "last_row": last_row}
+        metadata = {"early_stopping": state, "run": run}
+        if self.schedule is not None and epochs:  # before the first epoch it has no state
+            metadata["schedule"] = self.schedule.get_state()
         self.rows.sync()  # the rows this checkpoint vouches for outlast it
         if self._pause:
             time.sleep(self._pause)
         self.model.save_checkpoint(
             self.path,
             self.history if with_history else epochs,
-            {"early_stopping": state, "run": run},
+            metadata,
             arrays,
             exclusive=exclusive,
         )
@@ -103,6 +110,12 @@ def stopper_state(checkpoint: Checkpoint) -> dict[str, Any] | None:
     count = sum(name.startswith("stopper.") for name in checkpoint.arrays)
     state["best_weights"] = [checkpoint.arrays[f"stopper.{i}"] for i in range(count)]
     return state
+
+
+def schedule_state(checkpoint: Checkpoint) -> dict[str, Any] | None:
+    """The learning rate schedule's state a checkpoint holds; None in one saved before the
+    first epoch, or by a run without a schedule."""
+    return dict(checkpoint.metadata.get("schedule") or {}) or None
 
 
 class OneSample(Callback):

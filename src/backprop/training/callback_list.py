@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from backprop.training.callbacks import Callback
 from backprop.training.history import History
@@ -24,22 +24,34 @@ class CallbackList:
     - callbacks that put back other weights at the end (``restores_weights``) end last.
     """
 
-    def __init__(self, callbacks: Iterable[Callback], network: Network, history: History):
+    def __init__(
+        self,
+        callbacks: Iterable[Callback],
+        network: Network,
+        history: History,
+        params: Mapping[str, Any] | None = None,
+    ):
         self.history = history
         others = [c for c in callbacks if c is not history]
         self.callbacks = [history, *sorted(others, key=lambda c: c.saves_state)]
         for callback in self.callbacks:
             callback.network = network
+            callback.params = dict(params or {})
         # The two hooks called most often are called only on the callbacks that have them:
         # a step of a small network takes microseconds, and most callbacks ignore each step.
         self.batch_watchers = [
             (c, _takes_loss(c)) for c in self.callbacks if _has(c, "on_batch_end")
         ]
         self.metric_adders = [c for c in self.callbacks if _has(c, "epoch_metrics")]
+        self.epoch_starters = [c for c in self.callbacks if _has(c, "on_epoch_begin")]
 
     def on_train_begin(self) -> None:
         for callback in self.callbacks:
             callback.on_train_begin()
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        for callback in self.epoch_starters:
+            callback.on_epoch_begin(epoch)
 
     def on_batch_end(self, seen: int, n_samples: int, loss: float) -> None:
         for callback, takes_loss in self.batch_watchers:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from backprop.engine.network import Network
@@ -27,9 +27,15 @@ class Callback:
     #: hears of each epoch after every other callback, so that the state it saves holds what
     #: they made of the epoch (the early stopper's best and patience).
     saves_state: bool = False
+    #: What ``fit`` was asked for, set before training begins: ``epochs`` (the epoch training
+    #: ends before) and ``initial_epoch``.
+    params: Mapping[str, Any]
 
     def on_train_begin(self) -> None:
         """Before the first epoch."""
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Before each epoch's first step (a learning rate schedule sets the epoch's rate)."""
 
     def on_batch_end(self, seen: int, n_samples: int, loss: float = math.nan) -> None:
         """After each step, with the number of samples seen so far in this epoch and the mean

@@ -10,6 +10,7 @@ import numpy as np
 
 from backprop.engine.validation import check_non_negative_float, check_positive_int
 from backprop.training.callbacks import Callback
+from backprop.training.monitoring import monitored, sign
 
 
 class EarlyStopping(Callback):
@@ -34,7 +35,7 @@ class EarlyStopping(Callback):
         self.restore_best_weights = restore_best_weights
         self.restores_weights = restore_best_weights
         # Losses improve downwards, accuracies upwards.
-        self.sign = -1.0 if "acc" in monitor else 1.0
+        self.sign = sign(monitor)
 
         self._resumed: dict[str, Any] | None = None
 
@@ -69,12 +70,7 @@ class EarlyStopping(Callback):
         self.best_weights = [w.copy() for w in state["best_weights"]]
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping(monitor={self.monitor!r}): fit logs only {', '.join(logs)}; "
-                "pass validation_data to monitor a validation metric"
-            )
-        value = self.sign * logs[self.monitor]
+        value = self.sign * monitored("EarlyStopping", self.monitor, logs)
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:

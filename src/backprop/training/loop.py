@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,12 +24,14 @@ from backprop.engine import metrics
 from backprop.engine.arrays import all_finite
 from backprop.engine.validation import (
     check_non_negative_float,
+    check_positive_float,
     check_positive_int,
     check_sample_weight,
 )
-from backprop.training.batches import Chunks, joined
+from backprop.training.batches import Chunks, checked_data, joined
 from backprop.training.callback_list import CallbackList
 from backprop.training.callbacks import Callback
+from backprop.training.dropout import Dropout, check_dropout
 from backprop.training.history import History
 from backprop.training.interrupts import HeldCtrlC
 from backprop.training.optimizers import Optimizer, get_optimizer
@@ -64,6 +66,9 @@ def fit(
     sample_weight: Any = None,
     verbose: int = 0,
     initial_epoch: int = 0,
+    dropout: float | Sequence[float] = 0.0,
+    l1: float = 0.0,
+    clip_norm: float | None = None,
 ) -> History:
     """Train ``net`` on (X, Y) by gradient descent and return the History of each epoch.
 
@@ -84,6 +89,7 @@ def fit(
         L2 penalty on the weights (not the biases): each step descends dE/dW + weight_decay * W.
     callbacks : list of Callback
         A History among them is recorded into and returned (to continue a run's history).
+        Learning rate schedules (``schedules.py``, ``plateau.py``) are callbacks too.
     sample_weight : array of shape (n_samples,), optional
         Weights of the samples' losses (rescaled to average 1).
     verbose : int
@@ -91,6 +97,17 @@ def fit(
     initial_epoch : int
         The epoch to start from when resuming: training runs epochs ``initial_epoch`` to
         ``epochs - 1`` (none when they are equal: the callbacks only begin and end).
+    dropout : float or list of float
+        Inverted dropout on the hidden layers' outputs, in training only (``dropout.py``): each
+        step drops each hidden unit with probability p, from the network's seeded generator,
+        and scales the units kept by 1/(1-p). One rate for every hidden layer, or a list of
+        one per hidden layer (0 for none); 0 <= p < 1. Prediction, evaluation and validation
+        use the whole network; the epoch's ``loss`` is that of the thinned networks trained.
+    l1 : float
+        L1 penalty on the weights (not the biases): each step descends dE/dW + l1 * sign(W).
+    clip_norm : float, optional
+        Clip the gradient by its norm: when the L2 norm of the whole gradient vector
+        (penalties included) exceeds ``clip_norm``, the step uses it scaled to that norm.
 
     Ctrl-C ends training cleanly at an epoch boundary (``history.interrupted`` is True), with
     the network, optimizer, generator and callbacks as they were then: in the middle of an
@@ -99,7 +116,7 @@ def fit(
     """
     run = _Run.prepare(
         net, X, Y, epochs, lr, batch_size, optimizer, shuffle, validation_data, weight_decay,
-        sample_weight, initial_epoch,
+        sample_weight, initial_epoch, dropout, l1, clip_norm,
     )  # fmt: skip
     hooks = _callback_list(net, callbacks, verbose, epochs, initial_epoch)
     history = hooks.history
@@ -108,12 +125,16 @@ def fit(
     hooks.on_train_begin()
     # Ctrl-C is held, and acted on only where training can stop bit for bit (interrupts.py).
     with HeldCtrlC() as ctrl_c, _blas_threads(net, run.batch), _overflow_is_divergence():
-        start_of_epoch = Snapshot(net, run.optimizer, with_rng=run.shuffled, epoch=initial_epoch)
+        # Shuffling and dropout draw from the generator: going back puts it back too.
+        with_rng = run.shuffled or run.dropout is not None
+        start_of_epoch = Snapshot(net, run.optimizer, with_rng=with_rng, epoch=initial_epoch)
         epoch, recorded = initial_epoch, len(history.epoch)
         try:
             for epoch in range(initial_epoch, epochs):
                 start_of_epoch.take(epoch)
                 recorded = len(history.epoch)  # what a rollback to this start keeps
+                if hooks.epoch_starters:  # a schedule sets the epoch's learning rate
+                    hooks.on_epoch_begin(epoch)
                 logs = _one_epoch(net, run, hooks, ctrl_c)
                 if run.validation_data is not None:
                     val = net.evaluate_checked(*run.validation_data)
@@ -186,13 +207,27 @@ def _step(
     net: Network, run: _Run, x: np.ndarray, y: np.ndarray, w: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forward, backward, update, on one batch; the output layer's net inputs and outputs."""
-    net_inputs, outputs = net.forward(x)
-    net.backward(y, net_inputs, outputs, w, out=run.gradient_views)
-    if run.weight_decay:
-        weights = slice(0, net.n_weights)  # the front of the vector: no decay on the biases
-        run.gradient[weights] += run.weight_decay * net.parameter_vector[weights]
+    masks = None if run.dropout is None else run.dropout.masks(net.rng, len(x))
+    net_inputs, outputs = net.forward(x, masks)
+    net.backward(y, net_inputs, outputs, w, out=run.gradient_views, masks=masks)
+    if run.adjusts_gradient:  # weight decay, L1, clipping: all off by default
+        _penalise_and_clip(net, run)
     run.optimizer.step([net.parameter_vector], [run.gradient])
     return net_inputs[-1], outputs[-1]
+
+
+def _penalise_and_clip(net: Network, run: _Run) -> None:
+    """Add the penalties' gradients to the loss's, then clip the whole by its norm."""
+    gradient = run.gradient
+    weights = slice(0, net.n_weights)  # the front of the vector: no penalty on the biases
+    if run.weight_decay:  # d/dW of weight_decay/2 * sum W^2
+        gradient[weights] += run.weight_decay * net.parameter_vector[weights]
+    if run.l1:  # d/dW of l1 * sum |W| (0 at W = 0, where |W| has no derivative)
+        gradient[weights] += run.l1 * np.sign(net.parameter_vector[weights])
+    if run.clip_norm is not None:
+        norm = math.sqrt(np.dot(gradient, gradient))
+        if norm > run.clip_norm:  # keep the direction, shorten the step
+            gradient *= run.clip_norm / norm
 
 
 @dataclass
@@ -206,6 +241,10 @@ class _Run:
     shuffled: bool
     optimizer: Optimizer
     weight_decay: float
+    l1: float
+    clip_norm: float | None
+    #: Draws each step's dropout masks; None without dropout.
+    dropout: Dropout | None
     validation_data: tuple[np.ndarray, np.ndarray] | None
     kind: str | None  # the targets' kind of classes (metrics.target_kind), None for regression
     chunks: Chunks
@@ -213,6 +252,13 @@ class _Run:
     #: into it, and the optimizer then updates all parameters in one operation.
     gradient: np.ndarray
     gradient_views: list[list[np.ndarray]]
+
+    #: Whether a step changes the loss's gradient (penalties, clipping) before the update:
+    #: decided once, so that the steps of a plain fit ask one question.
+    adjusts_gradient: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.adjusts_gradient = bool(self.weight_decay or self.l1 or self.clip_norm is not None)
 
     @classmethod
     def prepare(
@@ -229,19 +275,28 @@ class _Run:
         weight_decay: float,
         sample_weight: Any,
         initial_epoch: int,
+        dropout: float | Sequence[float],
+        l1: float,
+        clip_norm: float | None,
     ) -> _Run:
         """Every argument checked before anything changes."""
-        X, Y = net.check_data(X, Y)
-        weights = check_sample_weight(sample_weight, len(X), net.dtype)
+        X, Y = checked_data(net, X, Y)  # a sparse X stays sparse (batches.py)
+        weights = check_sample_weight(sample_weight, X.shape[0], net.dtype)
         epochs = check_positive_int("epochs", epochs)
         if not (isinstance(initial_epoch, int) and 0 <= initial_epoch <= epochs):
             raise ValueError(
                 f"initial_epoch must be an integer from 0 to epochs = {epochs}, "
                 f"got {initial_epoch!r}"
             )
-        n = len(X)
+        n = X.shape[0]
         batch = n if batch_size is None else min(check_positive_int("batch_size", batch_size), n)
         weight_decay = check_non_negative_float("weight_decay", weight_decay)
+        l1 = check_non_negative_float("l1", l1)
+        if clip_norm is not None:
+            clip_norm = check_positive_float("clip_norm", clip_norm)
+        hidden = net.sizes[1:-1]
+        rates = check_dropout(dropout, len(hidden))
+        drop = Dropout(rates, hidden, net.dtype) if any(rates) else None
         opt = get_optimizer(optimizer, lr)
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
@@ -253,8 +308,9 @@ class _Run:
         truth = None if kind is None else metrics.truth(Y, kind)
         gradient = np.empty_like(net.parameter_vector)
         return cls(
-            X, Y, n, batch, shuffle and batch < n, opt, weight_decay, validation_data, kind,
-            Chunks([X, Y, weights, truth], n, batch), gradient, net.views(gradient),
+            X, Y, n, batch, shuffle and batch < n, opt, weight_decay, l1, clip_norm, drop,
+            validation_data, kind, Chunks([X, Y, weights, truth], n, batch), gradient,
+            net.views(gradient),
         )  # fmt: skip
 
 
@@ -268,7 +324,7 @@ def _callback_list(
         from backprop.training.progress import ProgressBar  # Rich only when it is shown
 
         callbacks.append(ProgressBar(epochs, initial_epoch))
-    return CallbackList(callbacks, net, history)
+    return CallbackList(callbacks, net, history, {"epochs": epochs, "initial_epoch": initial_epoch})
 
 
 class _Diverged(Exception):
