@@ -25,6 +25,7 @@ from backprop.engine.initializers import get_initializer
 from backprop.engine.layers import Dense
 from backprop.engine.losses import Loss, get_loss
 from backprop.engine.validation import (
+    as_float_array,
     check_choice,
     check_positive_float,
     check_sample_weight,
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from backprop.training.optimizers import Optimizer
 
 DTYPES = ("float32", "float64")
+#: Dropout masks: one per hidden layer, None for a layer without dropout (see ``gradients``).
+Masks = list[np.ndarray | None]
 #: Rows per chunk when predicting or evaluating, so large data sets need little extra memory.
 CHUNK = 4096
 
@@ -141,13 +144,39 @@ class Network:
 
     # -- the two passes -------------------------------------------------------------------------
 
-    def forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Net inputs and outputs of every layer: ``([z1, ..., zL], [X, a1, ..., aL])``."""
+    def forward(
+        self, X: np.ndarray, masks: Masks | None = None
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Net inputs and outputs of every layer: ``([z1, ..., zL], [X, a1, ..., aL])``.
+
+        With dropout ``masks`` (one array per hidden layer, or None for a layer without
+        dropout: see ``gradients``), the layer after hidden layer l reads ``a_l * masks[l-1]``
+        instead of ``a_l``; the outputs returned are the layers' own, before the masks.
+        """
+        if masks is not None:
+            return self._thinned_forward(X, masks)
         net_inputs, outputs = [], [X]
         for layer in self.layers:
             z = layer.net_input(outputs[-1])
             net_inputs.append(z)
             outputs.append(layer.activation(z))
+        return net_inputs, outputs
+
+    def _thinned_forward(
+        self, X: np.ndarray, masks: Masks
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """``forward`` with dropout: each hidden layer's outputs times its mask go on."""
+        net_inputs, outputs = [], [X]
+        layer_input = X
+        for layer, mask in zip(self.layers, [*masks, None], strict=True):
+            z = layer.net_input(layer_input)
+            a = layer.activation(z)
+            net_inputs.append(z)
+            outputs.append(a)
+            # Inverted dropout: the units kept are scaled by 1/(1-p) in training, so that each
+            # unit's expected input to the next layer is its output, and prediction (which
+            # reads every unit) needs no change.
+            layer_input = a if mask is None else a * mask
         return net_inputs, outputs
 
     def backward(
@@ -158,13 +187,15 @@ class Network:
         weights: np.ndarray | None = None,
         out: list[list[np.ndarray]] | None = None,
         deltas: list[np.ndarray] | None = None,
+        masks: Masks | None = None,
     ) -> list[list[np.ndarray]]:
         """Gradients of the batch's mean loss, from the output layer back to the first.
 
         Returned in layer order as ``[[dW, db], ...]`` (``[dW]`` for a layer without bias),
         written into ``out`` (``views`` of a gradient vector) or into a new vector.
         ``weights``, one per sample, weigh each sample's loss in the mean. A ``deltas`` list
-        receives every layer's delta dE/dz, in layer order.
+        receives every layer's delta dE/dz, in layer order. ``masks`` are the dropout masks
+        the forward pass used (see ``forward``).
         """
         grads = self.views(np.empty_like(self.parameter_vector)) if out is None else out
         output_layer = self.layers[-1]
@@ -174,9 +205,11 @@ class Network:
             delta /= len(Y)
         else:
             delta *= (weights / len(Y))[:, None]
+        # What each layer read: the outputs below it (times their dropout masks, if any).
+        layer_inputs = outputs if masks is None else _thinned(outputs, masks)
         for index in range(len(self.layers) - 1, -1, -1):
             layer, layer_grads = self.layers[index], grads[index]
-            layer_input = outputs[index]
+            layer_input = layer_inputs[index]
             if deltas is not None:
                 deltas.insert(0, delta)
             np.dot(layer_input.T, delta, out=layer_grads[0])
@@ -185,7 +218,9 @@ class Network:
                 np.dot(ones(len(delta), delta.dtype), delta, out=layer_grads[1])
             if index > 0:
                 error = np.dot(delta, layer.weights.T)  # dE/da for the layer below
-                delta = self.layers[index - 1].activation.backward(layer_input, error)
+                if masks is not None and masks[index - 1] is not None:
+                    error *= masks[index - 1]  # a dropped unit passed nothing on: no error back
+                delta = self.layers[index - 1].activation.backward(outputs[index], error)
         return grads
 
     def loss_and_gradients(
@@ -194,14 +229,17 @@ class Network:
         Y: np.ndarray,
         weights: np.ndarray | None = None,
         out: list[list[np.ndarray]] | None = None,
+        masks: Masks | None = None,
     ) -> tuple[float, list[list[np.ndarray]], np.ndarray]:
-        """The batch's mean loss, its gradients and the network's output, for clean arrays.
+        """The batch's mean loss, its gradients and the network's output, for clean arrays
+        (with ``masks``, of the network thinned by those dropout masks: see ``gradients``).
 
         No input checks: this is the inner loop of ``fit``; use ``gradients`` from outside.
         """
-        net_inputs, outputs = self.forward(X)
+        net_inputs, outputs = self.forward(X, masks)
         loss = self.batch_loss(Y, net_inputs, outputs, weights)
-        return loss, self.backward(Y, net_inputs, outputs, weights, out), outputs[-1]
+        grads = self.backward(Y, net_inputs, outputs, weights, out, masks=masks)
+        return loss, grads, outputs[-1]
 
     def batch_loss(
         self,
@@ -241,16 +279,48 @@ class Network:
             yield rows, z, self.layers[-1].activation(z)
 
     def gradients(
-        self, X: Any, Y: Any, sample_weight: Any = None
+        self, X: Any, Y: Any, sample_weight: Any = None, masks: Sequence[Any] | None = None
     ) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """dE/dW and dE/db for each layer, E being the mean loss over the batch (X, Y).
 
         With ``sample_weight``, E is the mean of the samples' losses times their weights.
+        With ``masks``, E is the loss of one training step with dropout, its masks fixed: one
+        array of shape (n_samples, units) per hidden layer (or None for a layer without
+        dropout) holding each unit's factor, 0 where the unit is dropped and 1/(1-p) where it
+        is kept, as ``fit(..., dropout=p)`` draws them.
         """
         X, Y = self.check_data(X, Y)
         weights = check_sample_weight(sample_weight, len(X), self.dtype)
-        _, grads, _ = self.loss_and_gradients(X, Y, weights)
+        _, grads, _ = self.loss_and_gradients(X, Y, weights, masks=self.check_masks(masks, len(X)))
         return [(g[0], g[1] if len(g) > 1 else None) for g in grads]
+
+    def check_masks(self, masks: Sequence[Any] | None, n_samples: int) -> Masks | None:
+        """Dropout masks (see ``gradients``) validated against the network and converted to
+        its dtype; None stays None."""
+        if masks is None:
+            return None
+        hidden = self.sizes[1:-1]
+        if isinstance(masks, (str, bytes, np.ndarray)) or not isinstance(masks, Sequence):
+            raise TypeError(
+                f"masks must be a list of {len(hidden)} arrays (or None), one per hidden layer, "
+                f"got {type(masks).__name__}"
+            )
+        if len(masks) != len(hidden):
+            raise ValueError(
+                f"masks has {len(masks)} entries but the network has {len(hidden)} hidden "
+                "layers: expected one mask (or None) per hidden layer"
+            )
+        checked: Masks = []
+        for i, (mask, units) in enumerate(zip(masks, hidden, strict=True)):
+            if mask is not None:
+                mask = as_float_array(f"masks[{i}]", mask, self.dtype)
+                if mask.shape != (n_samples, units):
+                    raise ValueError(
+                        f"masks[{i}] has shape {mask.shape}: expected ({n_samples}, {units}), "
+                        f"one factor per sample and unit of hidden layer {i + 1}"
+                    )
+            checked.append(mask)
+        return checked
 
     def train_step(self, X: Any, Y: Any, lr: float) -> float:
         """One gradient-descent step on the batch (X, Y): W <- W - lr * dE/dW.
@@ -297,8 +367,58 @@ class Network:
         sample_weight: Any = None,
         verbose: int = 0,
         initial_epoch: int = 0,
+        dropout: float | Sequence[float] = 0.0,
+        l1: float = 0.0,
+        clip_norm: float | None = None,
     ) -> History:
-        """Train by gradient descent; see :func:`backprop.training.fit`."""
+        """Train by gradient descent and return the History of each epoch.
+
+        Parameters
+        ----------
+        X, Y : arrays
+            Inputs (n_samples, sizes[0]) and targets: (n_samples, sizes[-1]), or 1-D class
+            labels for a classification loss.
+        epochs : int
+            Passes over the data.
+        lr : float, optional
+            Learning rate; by default the optimizer's own (0.1 for sgd and momentum, 0.001 for
+            adam).
+        batch_size : int, optional
+            Samples per gradient step: None for the full batch, 1 for online learning.
+        optimizer : {"sgd", "momentum", "adam"} or Optimizer
+        shuffle : bool
+            Reshuffle the samples every epoch, from the network's seeded generator.
+        validation_data : (X_val, Y_val), optional
+            Evaluated after every epoch into ``val_loss`` (and ``val_accuracy``).
+        weight_decay : float
+            L2 penalty on the weights (not the biases): each step descends
+            dE/dW + weight_decay * W.
+        callbacks : list of Callback
+            Hooks into training: a History among them is recorded into and returned; learning
+            rate schedules (``bp.StepDecay``, ``bp.CosineDecay``, ...), ``bp.EarlyStopping``.
+        sample_weight : array of shape (n_samples,), optional
+            Weights of the samples' losses (rescaled to average 1).
+        verbose : int
+            1 shows a progress bar with the epoch, the live loss and accuracy, and the time
+            left.
+        initial_epoch : int
+            The epoch to start from when resuming: training runs epochs ``initial_epoch`` to
+            ``epochs - 1``.
+        dropout : float or list of float
+            Inverted dropout on the hidden layers' outputs, in training only: each step drops
+            each unit with probability p (from the network's seeded generator) and scales the
+            units kept by 1/(1-p). A single rate for every hidden layer, or one per hidden
+            layer (0 for none); 0 <= p < 1. The input and output layers are never dropped.
+        l1 : float
+            L1 penalty on the weights (not the biases): each step descends
+            dE/dW + l1 * sign(W).
+        clip_norm : float, optional
+            Gradient clipping by norm: when the L2 norm of the whole gradient (penalties
+            included) exceeds ``clip_norm``, the step uses the gradient scaled down to that
+            norm.
+
+        See :func:`backprop.training.fit` for what Ctrl-C does.
+        """
         from backprop.training.loop import fit
 
         return fit(
@@ -316,6 +436,9 @@ class Network:
             sample_weight=sample_weight,
             verbose=verbose,
             initial_epoch=initial_epoch,
+            dropout=dropout,
+            l1=l1,
+            clip_norm=clip_norm,
         )
 
     def save(
@@ -369,6 +492,35 @@ class Network:
             f"Network({self.sizes}, activation={names}, loss={self.loss.name!r}, "
             f"dtype={self.dtype.name!r})"
         )
+
+    # -- networks trained elsewhere (see backprop.engine.converters) ----------------------------
+
+    @classmethod
+    def from_sklearn(cls, mlp: Any, *, seed: int | None = None) -> Network:
+        """The network of a fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor``: the same
+        weights, activations and dtype, and the loss it was trained on (the same predictions,
+        and the same gradients, without the L2 term ``alpha``). ``seed`` seeds ``fit``'s
+        shuffling."""
+        from backprop.engine.converters import sklearn_parts
+
+        return sklearn_parts(mlp).build(cls, seed)
+
+    @classmethod
+    def from_torch(
+        cls, module: Any, *, loss: str | None = None, seed: int | None = None
+    ) -> Network:
+        """The network of a ``torch.nn.Sequential`` of ``Linear`` layers and activations
+        (ReLU, Tanh, Sigmoid, LeakyReLU(0.01), Softmax(dim=-1) last, Identity), in the
+        parameters' dtype; ``loss`` defaults to the one its output implies."""
+        from backprop.engine.converters import torch_parts
+
+        return torch_parts(module, loss).build(cls, seed)
+
+
+def _thinned(outputs: list[np.ndarray], masks: Masks) -> list[np.ndarray]:
+    """The layers' outputs as the next layers read them in training with dropout masks."""
+    hidden = [a if m is None else a * m for a, m in zip(outputs[1:-1], masks, strict=True)]
+    return [outputs[0], *hidden, outputs[-1]]
 
 
 def _layer_activations(
