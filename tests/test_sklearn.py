@@ -47,6 +47,8 @@ def blobs() -> tuple[np.ndarray, np.ndarray]:
     [
         BackpropClassifier((10,), learning_rate_init=0.01, max_iter=50, random_state=0),
         BackpropRegressor((10,), learning_rate_init=0.01, max_iter=50, random_state=0),
+        BackpropClassifier((10,), solver="lbfgs", max_iter=50, random_state=0),
+        BackpropRegressor((10,), solver="lbfgs", max_iter=50, random_state=0),
     ]
 )
 def test_sklearn_estimator_checks(estimator, check):
@@ -220,14 +222,16 @@ def test_partial_fit_errors(blobs):
         clf.partial_fit(X, y)
     clf.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
     assert clf.n_outputs_ == 3
-    with pytest.raises(ValueError, match="label 7"):
+    with pytest.raises(ValueError, match=r"`y` has classes not in `self\.classes_`"):
         clf.partial_fit(X[:3], [0, 1, 7])
     with pytest.raises(ValueError, match="not the same as on the first call"):
         clf.partial_fit(X, y, classes=[0, 1])
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
         BackpropClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
-    with pytest.raises(ValueError, match="at least two classes"):
-        BackpropClassifier().fit(X, np.zeros(len(X)))
+    # One class is not an error (as in MLPClassifier): the network learns to answer it.
+    one = BackpropClassifier(**quiet(max_iter=5)).fit(X, np.full(len(X), "only"))
+    assert one.predict(X[:4]).tolist() == ["only"] * 4
+    assert one.predict_proba(X[:4]).tolist() == [[1.0]] * 4
 
 
 # -- regression ----------------------------------------------------------------------------------
@@ -240,7 +244,7 @@ def test_multi_output_regression():
     params = quiet(hidden_layer_sizes=(32,), max_iter=300, batch_size=50)
     multi = BackpropRegressor(**params).fit(X, Y)
     assert multi.n_outputs_ == 3 and multi.out_activation_ == "identity"
-    assert multi.network_.loss.name == "half_squared_error"
+    assert multi.network_.loss.name == "squared_error"  # scikit-learn's: 1/2 mean over targets
     assert multi.predict(X).shape == (200, 3)
     assert multi.score(X, Y) > 0.9
     single = BackpropRegressor(**params).fit(X, Y[:, 0])
@@ -365,7 +369,8 @@ def test_callbacks_see_validation_metrics_and_can_stop(blobs, capsys):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"solver": "lbfgs"}, "solver='lbfgs' is not supported: expected one of adam"),
+        ({"solver": "newton"}, "solver='newton' is not supported: expected one of adam"),
+        ({"learning_rate": "cosine"}, "learning_rate='cosine' is not supported: expected one"),
         ({"activation": "softmax"}, "activation='softmax' is not supported: expected one of"),
         ({"activation": ["relu", "tanh"]}, "activation=.* has 2 entries"),
         ({"activation": ["softmax"]}, r"activation\[0\]='softmax'"),
@@ -376,8 +381,9 @@ def test_callbacks_see_validation_metrics_and_can_stop(blobs, capsys):
         ({"loss": "hinge"}, "loss='hinge' is not supported: expected one of"),
         ({"output": "softplus"}, "output='softplus' is not supported: expected one of"),
         ({"loss": "cross_entropy", "output": "sigmoid"}, "loss='cross_entropy' needs"),
-        ({"momentum": 1.0}, r"momentum must be a number in \[0, 1\), got 1\.0"),
-        ({"validation_fraction": 1.0}, r"validation_fraction must be a number in \(0, 1\)"),
+        ({"momentum": 1.5}, r"momentum must be a number in \[0, 1\], got 1\.5"),
+        ({"validation_fraction": 1.0}, r"validation_fraction must be a number in \[0, 1\)"),
+        ({"power_t": -0.5}, r"power_t must be a finite number >= 0, got -0\.5"),
         ({"class_weight": "auto"}, "class_weight must be a dict .*'balanced' or None, got 'auto'"),
         ({"init": "zeros"}, "init='zeros' is not supported: expected one of"),
         ({"dtype": "float16"}, "dtype='float16' is not supported: expected one of"),
@@ -402,6 +408,7 @@ def test_bad_hyperparameters_name_the_parameter(blobs, params, message):
         ({"n_iter_no_change": 0}, ValueError, "n_iter_no_change must be an integer >= 1 or np.inf"),
         ({"beta_2": 1.0}, ValueError, r"beta_2 must be a number in \[0, 1\), got 1\.0"),
         ({"epsilon": 0.0}, ValueError, r"epsilon must be a positive finite number, got 0\.0"),
+        ({"max_fun": 0}, ValueError, r"max_fun must be an integer >= 1, got 0"),
         ({"callbacks": bp.Callback()}, TypeError, "callbacks must be a list of backprop.Callback"),
     ],
 )

@@ -120,6 +120,11 @@ def _all_finite(array: np.ndarray) -> bool:
 
 def check_X(X: Any, n_inputs: int, dtype: np.dtype) -> np.ndarray:
     """Inputs as an (n_samples, n_inputs) array; one sample may be given as a 1-D row."""
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # a SciPy sparse matrix or array
+        raise TypeError(
+            f"X is a sparse matrix of shape {X.shape}: fit and the scikit-learn estimators "
+            "take it as it is, but here X must be dense (X.toarray())"
+        )
     X = as_float_array("X", X, dtype)
     if X.ndim == 1:
         X = X.reshape(1, -1)

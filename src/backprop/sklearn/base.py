@@ -3,7 +3,8 @@
 A subclass says what differs (:meth:`_BaseBackprop._targets`, ``_output_and_loss``,
 ``_validation_score`` and ``_strata``); ``fit`` and ``partial_fit`` of both come down to
 :meth:`_BaseBackprop._fit`, which builds (or continues) a :class:`backprop.Network` and trains
-it with ``Network.fit``, scikit-learn's stopping rule riding along as a callback.
+it: with ``Network.fit`` for the stochastic solvers, scikit-learn's stopping rule and learning
+rate schedules riding along as a callback, or with full-batch L-BFGS (``solver="lbfgs"``).
 """
 
 from __future__ import annotations
@@ -16,24 +17,48 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from backprop.engine.network import Network
+from backprop.engine.network import CHUNK, Network
 from backprop.sklearn.monitor import _Monitor
 from backprop.sklearn.persistence import load_estimator, save_estimator
+from backprop.sklearn.tasks import WRAPPER_FRAMES, CallbackSupportMixin, FitTasks
 from backprop.sklearn.validation import ALIASES, check_params, check_sample_weight
+from backprop.training.batches import checked_data, dense_rows
 from backprop.training.callbacks import Callback
+from backprop.training.dropout import check_dropout
 from backprop.training.history import History
+from backprop.training.lbfgs import fit_lbfgs
+from backprop.training.loop import DivergenceError
 from backprop.training.optimizers import SGD, Adam, Momentum, Optimizer
 
 _Estimator = TypeVar("_Estimator", bound="_BaseBackprop")
 
+#: Inputs larger than this (in absolute value) are called out as the likely cause when the
+#: weights overflow: a network's net inputs grow with them, and no learning rate is small enough.
+LARGE_INPUT = 1e4
 
-class _BaseBackprop(BaseEstimator):
+
+class _LayerArrays(list[np.ndarray]):
+    """The layers' weight (or bias) arrays, as ``coefs_`` and ``intercepts_`` give them.
+
+    Each entry is the network's own array, so writing into it (``coefs_[0][0, 0] = 1``)
+    changes the network; assigning an entry (``coefs_[0] = W``) copies W into that array.
+    """
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            raise TypeError("assign each layer's array separately: coefs_[i] = array")
+        self[index][...] = value
+
+
+class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
     """What the classifier and the regressor share: parameters, the training loop, model files."""
 
     def __init__(
@@ -44,7 +69,9 @@ class _BaseBackprop(BaseEstimator):
         solver: str = "adam",
         alpha: float = 0.0001,
         batch_size: int | str | None = "auto",
+        learning_rate: str = "constant",
         learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
         max_iter: int = 200,
         shuffle: bool = True,
         random_state: int | np.random.RandomState | None = None,
@@ -59,18 +86,22 @@ class _BaseBackprop(BaseEstimator):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
+        max_fun: int = 15000,
         loss: str | None = None,
         output: str | None = None,
         init: str = "xavier",
+        dropout: float | Sequence[float] = 0.0,
         callbacks: Sequence[Callback] | None = None,
-        dtype: str = "float64",
+        dtype: str | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -85,9 +116,11 @@ class _BaseBackprop(BaseEstimator):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.max_fun = max_fun
         self.loss = loss
         self.output = output
         self.init = init
+        self.dropout = dropout
         self.callbacks = callbacks
         self.dtype = dtype
 
@@ -111,6 +144,24 @@ class _BaseBackprop(BaseEstimator):
         """What the held-out set is stratified by (each sample's class), or None."""
         return None
 
+    # -- scikit-learn's fitted attributes -------------------------------------------------------
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrix of each layer, shape (n_in, n_out): the network's own arrays."""
+        return _LayerArrays(layer.weights for layer in self.network_.layers)
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vector of each layer: the network's own arrays."""
+        # (The estimators' networks always have biases.)
+        return _LayerArrays(layer.bias for layer in self.network_.layers if layer.bias is not None)
+
+    @property
+    def n_layers_(self) -> int:
+        """Layers, input and output layers included: ``len(hidden_layer_sizes) + 2``."""
+        return len(self.network_.sizes)
+
     # -- training -------------------------------------------------------------------------------
 
     def _fit(
@@ -123,6 +174,15 @@ class _BaseBackprop(BaseEstimator):
     ) -> _BaseBackprop:
         check_params(self)
         hidden, activations = self._hidden_layers()
+        try:
+            check_dropout(self.dropout, len(hidden))
+        except ValueError as error:
+            raise InvalidParameterError(str(error)) from None
+        if self.solver == "lbfgs" and np.any(self.dropout):
+            raise InvalidParameterError(
+                f"dropout={self.dropout!r} needs a stochastic solver ('adam' or 'sgd'): "
+                "L-BFGS follows one loss, not a new thinned network at every step"
+            )
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: hold out a validation set "
@@ -135,17 +195,20 @@ class _BaseBackprop(BaseEstimator):
             X,
             y,
             reset=first,
+            accept_sparse=["csr", "csc"],
             dtype=(np.float64, np.float32),
-            multi_output=isinstance(self, RegressorMixin),
+            multi_output=True,
             y_numeric=isinstance(self, RegressorMixin),
         )
+        if scipy.sparse.issparse(X):
+            X = X.tocsr()  # rows are taken out of it batch by batch
         Y, class_weights = self._targets(y, first, incremental, classes)
-        weights = _combine_weights(check_sample_weight(sample_weight, len(X)), class_weights)
+        weights = _combine_weights(check_sample_weight(sample_weight, X.shape[0]), class_weights)
 
         output, loss, n_outputs = self._output_and_loss()
         sizes = [X.shape[1], *hidden, n_outputs]
+        rng = check_random_state(self.random_state)
         if first:
-            rng = check_random_state(self.random_state)
             seed = int(rng.randint(np.iinfo(np.int32).max))
             self.network_ = Network(
                 sizes,
@@ -154,7 +217,8 @@ class _BaseBackprop(BaseEstimator):
                 loss=loss,
                 init=self.init,
                 seed=seed,
-                dtype=self.dtype,
+                # The parameters follow the input's precision unless dtype says otherwise.
+                dtype=self.dtype if self.dtype is not None else X.dtype.name,
             )
             self._optimizer = self._new_optimizer()
             self.n_outputs_ = sizes[-1]
@@ -166,13 +230,31 @@ class _BaseBackprop(BaseEstimator):
             self.best_validation_score_: float | None = None
             self.n_iter_ = 0
             self.t_ = 0
+            self._no_improvement_count = 0
         else:
             self._check_same_architecture(sizes, activations, output, loss)
             self._update_optimizer()
-            rng = check_random_state(self.random_state)
         if not incremental:
             self.n_iter_ = 0
 
+        tasks = FitTasks(self, X, y, max_subtasks=1 if incremental else self.max_iter)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, Y, weights, tasks)
+        else:
+            self._fit_stochastic(X, Y, weights, rng, incremental, tasks)
+        tasks.end()
+        return self
+
+    def _fit_stochastic(
+        self,
+        X: Any,
+        Y: np.ndarray,
+        weights: np.ndarray | None,
+        rng: np.random.RandomState,
+        incremental: bool,
+        tasks: FitTasks,
+    ) -> None:
+        """Epochs of mini-batch steps (adam or sgd), with scikit-learn's stopping rule."""
         validation = None
         if self.early_stopping:
             X, Y, weights, validation = self._split_validation(X, Y, weights, rng)
@@ -182,7 +264,7 @@ class _BaseBackprop(BaseEstimator):
         elif self.best_loss_ is None:
             self.best_loss_ = np.inf
 
-        n = len(X)
+        n = X.shape[0]
         if self.batch_size is None:
             batch = n
         elif self.batch_size == "auto":
@@ -193,34 +275,115 @@ class _BaseBackprop(BaseEstimator):
         # (as in MLPClassifier); the network's weight decay is relative to the mean loss.
         mean_weight = 1.0 if weights is None else float(weights.mean())
         weight_decay = self.alpha / (batch * mean_weight)
-        monitor = _Monitor(self, n, weight_decay, validation, incremental)
-        history: History = self.network_.fit(
-            X,
-            Y,
-            epochs=1 if incremental else self.max_iter,
-            batch_size=batch,
-            optimizer=self._optimizer,
-            shuffle=self.shuffle,
-            weight_decay=weight_decay,
-            callbacks=[monitor, *(self.callbacks or ())],
-            sample_weight=weights,
-            verbose=1 if self.verbose else 0,
-        )
+        monitor = _Monitor(self, n, weight_decay, validation, incremental, tasks)
+        assert self._optimizer is not None  # every stochastic solver has one
+        try:
+            history: History = self.network_.fit(
+                X,
+                Y,
+                epochs=1 if incremental else self.max_iter,
+                batch_size=batch,
+                optimizer=self._optimizer,
+                shuffle=self.shuffle,
+                weight_decay=weight_decay,
+                callbacks=[monitor, *(self.callbacks or ())],
+                sample_weight=weights,
+                verbose=1 if self.verbose else 0,
+                dropout=self.dropout,
+            )
+        except DivergenceError as diverged:
+            if monitor.best_parameters is None:  # no good epoch to go back to
+                raise ValueError(self._non_finite_message(X)) from diverged
+            # As MLPClassifier does with early stopping: the epoch that diverged scores NaN,
+            # and the network keeps the weights of its best epoch.
+            monitor.diverged()
+            history = diverged.history
         if monitor.best_parameters is not None:
             for parameter, best in zip(
                 self.network_.parameters, monitor.best_parameters, strict=True
             ):
                 parameter[...] = best
         if history.interrupted:
-            warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
-        elif not incremental and not monitor.converged and monitor.epochs == self.max_iter:
+            warnings.warn(
+                "Training interrupted by user.", UserWarning, stacklevel=4 + WRAPPER_FRAMES
+            )
+        elif (
+            not incremental
+            and not monitor.converged
+            and not monitor.stopped
+            and monitor.epochs == self.max_iter
+        ):
             warnings.warn(
                 f"{type(self).__name__}: the maximum number of iterations (max_iter="
                 f"{self.max_iter}) was reached and the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4 + WRAPPER_FRAMES,
             )
-        return self
+
+    def _fit_lbfgs(
+        self, X: Any, Y: np.ndarray, weights: np.ndarray | None, tasks: FitTasks
+    ) -> None:
+        """Full-batch L-BFGS on the mean loss plus the L2 penalty, as MLPClassifier's lbfgs."""
+        net = self.network_
+        X, Y = checked_data(self.network_, X, Y)
+        n = X.shape[0]
+        # sklearn's penalty: alpha / 2 * sum(W**2) over the samples' summed weight.
+        mean_weight = 1.0 if weights is None else float(weights.mean())
+        normalised = None if weights is None else (weights / mean_weight).astype(net.dtype)
+
+        def each_iteration(iteration: int, loss: float) -> None:
+            self.loss_curve_.append(loss)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_ + iteration}, loss = {loss:.8f}")
+            tasks.subtask_done("lbfgs-iteration")
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = fit_lbfgs(
+                net,
+                X,
+                Y,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                weight_decay=self.alpha / (n * mean_weight),
+                sample_weight=normalised,
+                callback=each_iteration,
+            )
+        self.n_iter_ = result.n_iter
+        self.loss_ = result.loss
+        self.best_loss_ = min(self.loss_curve_, default=result.loss)
+        if not np.isfinite(net.parameter_vector).all():
+            raise ValueError(self._non_finite_message(X))
+        if not result.converged:
+            warnings.warn(
+                f"lbfgs failed to converge after {result.n_iter} iteration(s) "
+                f"({result.message}). Increase the number of iterations (max_iter="
+                f"{self.max_iter}) or of loss evaluations (max_fun={self.max_fun}), or scale "
+                "the data.",
+                ConvergenceWarning,
+                stacklevel=4 + WRAPPER_FRAMES,
+            )
+
+    def _non_finite_message(self, X: Any) -> str:
+        """Why the weights became infinite or NaN: the data's scale, or the learning rate."""
+        data = X.data if scipy.sparse.issparse(X) else X
+        largest = float(np.max(np.abs(data), initial=0.0)) if data.size else 0.0
+        message = (
+            "Solver produced non-finite parameter weights. The input data may contain large "
+            "values and need to be preprocessed."
+        )
+        if not np.isfinite(largest) or largest > LARGE_INPUT:
+            return (
+                f"{message} X holds values as large as {largest:.3g} in absolute value: "
+                "scale the features (e.g. with sklearn.preprocessing.StandardScaler in a "
+                "Pipeline) before fitting."
+            )
+        if self.solver == "lbfgs":
+            return f"{message} X's values are at most {largest:.3g}: check the targets' scale."
+        return (
+            f"{message} X's values are at most {largest:.3g}: the training diverged, try a "
+            f"lower learning_rate_init (now {self.learning_rate_init})."
+        )
 
     def _given_output(self) -> str | None:
         """The ``output`` parameter under the network's name for it, or None when not given."""
@@ -242,23 +405,42 @@ class _BaseBackprop(BaseEstimator):
                 )
         return hidden, [ALIASES.get(name, name) for name in activations]
 
-    def _new_optimizer(self) -> Optimizer:
+    def _new_optimizer(self) -> Optimizer | None:
+        """The optimizer of the solver (None for lbfgs, which keeps no state between fits)."""
         lr = float(self.learning_rate_init)
-        if self.solver == "sgd":
+        if self.solver == "lbfgs":
+            return None
+        if self.solver == "adam":
+            return Adam(lr=lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
+        # "sgd" (and "momentum", its older name here): scikit-learn's SGD, whose momentum=0
+        # is plain gradient descent.
+        if self.momentum == 0:
             return SGD(lr=lr)
-        if self.solver == "momentum":
-            return Momentum(lr=lr, momentum=self.momentum, nesterov=self.nesterovs_momentum)
-        return Adam(lr=lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
+        return Momentum(lr=lr, momentum=self.momentum, nesterov=self.nesterovs_momentum)
 
     def _update_optimizer(self) -> None:
         """Keep the optimizer's state across warm starts, with the current settings."""
         fresh = self._new_optimizer()
-        if type(fresh) is not type(self._optimizer):
+        if fresh is None or type(fresh) is not type(self._optimizer):
             self._optimizer = fresh
             return
         for key, value in vars(fresh).items():
-            if not key.startswith("_"):
+            # The learning rate a schedule has reached carries on, as in MLPClassifier.
+            if not key.startswith("_") and not (key == "lr" and self._scheduled()):
                 setattr(self._optimizer, key, value)
+
+    def _check_stochastic(self) -> bool:
+        """``partial_fit`` exists for the stochastic solvers only (as in scikit-learn's MLP)."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers (solver='adam' or "
+                "'sgd'); lbfgs is not stochastic"
+            )
+        return True
+
+    def _scheduled(self) -> bool:
+        """Whether the learning rate follows a schedule (invscaling or adaptive, sgd only)."""
+        return self.solver in ("sgd", "momentum") and self.learning_rate != "constant"
 
     def _check_same_architecture(
         self, sizes: list[int], activations: list[str], output: str, loss: str | None
@@ -268,7 +450,7 @@ class _BaseBackprop(BaseEstimator):
         if (
             net.sizes != sizes
             or names != [*activations, output]
-            or (loss is not None and net.loss.name != loss)
+            or (self.loss is not None and net.loss.name != loss)
         ):
             raise ValueError(
                 f"warm_start=True or partial_fit continues the fitted network {net!r}, but the "
@@ -278,33 +460,32 @@ class _BaseBackprop(BaseEstimator):
 
     def _split_validation(
         self,
-        X: np.ndarray,
+        X: Any,
         Y: np.ndarray,
         weights: np.ndarray | None,
         rng: np.random.RandomState,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[Any, ...]]:
-        """Hold out ``validation_fraction`` of the data (stratified by ``_strata``)."""
+    ) -> tuple[Any, np.ndarray, np.ndarray | None, tuple[Any, ...]]:
+        """Hold out ``validation_fraction`` of the data, stratified by ``_strata``.
+
+        A class too rare to be in both parts raises scikit-learn's error, as MLPClassifier's
+        early stopping does, rather than giving a held-out set without it.
+        """
         arrays = [X, Y] if weights is None else [X, Y, weights]
         seed = rng.randint(np.iinfo(np.int32).max)
-        parts = None
-        strata = self._strata(Y)
-        if strata is not None:
-            try:
-                parts = train_test_split(
-                    *arrays, test_size=self.validation_fraction, random_state=seed, stratify=strata
-                )
-            except ValueError:  # a class too rare to be in both parts
-                parts = None
-        if parts is None:
-            parts = train_test_split(*arrays, test_size=self.validation_fraction, random_state=seed)
+        parts = train_test_split(
+            *arrays,
+            test_size=self.validation_fraction,
+            random_state=seed,
+            stratify=self._strata(Y),
+        )
         train, held_out = parts[0::2], parts[1::2]
-        if len(held_out[0]) < 2:
+        if held_out[0].shape[0] < 2:
             raise ValueError(
-                f"The validation set is too small ({len(held_out[0])} sample) for "
+                f"The validation set is too small ({held_out[0].shape[0]} sample) for "
                 f"early_stopping: increase validation_fraction={self.validation_fraction} or "
                 "give more data"
             )
-        X_val, Y_val = self.network_.check_data(held_out[0], held_out[1])
+        X_val, Y_val = checked_data(self.network_, held_out[0], held_out[1])
         w_val = None if weights is None else held_out[2]
         return train[0], train[1], None if weights is None else train[2], (X_val, Y_val, w_val)
 
@@ -353,8 +534,19 @@ class _BaseBackprop(BaseEstimator):
     def _forward(self, X: Any) -> np.ndarray:
         """The network's outputs for X, checked as scikit-learn checks inputs to ``predict``."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self.network_.predict(X)
+        X = validate_data(
+            self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
+        )
+        if not scipy.sparse.issparse(X):
+            return self.network_.predict(X)
+        # A sparse X is made dense a chunk of rows at a time.
+        X = X.tocsr()
+        return np.concatenate(
+            [
+                self.network_.predict(dense_rows(X, slice(start, start + CHUNK)))
+                for start in range(0, max(X.shape[0], 1), CHUNK)
+            ]
+        )
 
 
 def _combine_weights(

@@ -21,6 +21,7 @@ from backprop.saving.checkpoint import load_checkpoint, save_checkpoint
 from backprop.saving.model_file import ModelFileError
 from backprop.sklearn.validation import plain
 from backprop.training.history import History
+from backprop.training.optimizers import SGD
 
 #: Key of the estimator's entry in a model file's metadata.
 METADATA_KEY = "sklearn"
@@ -37,6 +38,8 @@ FITTED = (
     "validation_scores_",
     "validation_loss_curve_",
     "best_validation_score_",
+    "multilabel_",
+    "_no_improvement_count",
 )
 #: Fitted arrays, stored as arrays of the file.
 ARRAYS = ("classes_", "feature_names_in_")
@@ -78,10 +81,12 @@ def save_estimator(estimator: BaseEstimator, path: str | os.PathLike[str]) -> Pa
             "object_arrays": [name for name, is_object in kinds.items() if is_object],
         }
     }
+    # L-BFGS keeps no state from one fit to the next: a plain SGD stands in for its optimizer.
+    optimizer = estimator._optimizer if estimator._optimizer is not None else SGD()
     return save_checkpoint(
         path,
         estimator.network_,
-        estimator._optimizer,
+        optimizer,
         History(),
         metadata=metadata,
         arrays=arrays,
@@ -102,10 +107,13 @@ def load_estimator(cls: type[_Estimator], path: str | os.PathLike[str]) -> _Esti
     # fewer labels would fail, or mislabel, at prediction.
     classes = checkpoint.arrays.get("classes_")
     n_outputs = checkpoint.network.sizes[-1]
-    if classes is not None and (classes.ndim != 1 or len(classes) != max(n_outputs, 2)):
+    # One output answers between two classes (or names the only one); otherwise there is an
+    # output per class (or per label).
+    expected = (1, 2) if n_outputs == 1 else (n_outputs,)
+    if classes is not None and (classes.ndim != 1 or len(classes) not in expected):
         raise ModelFileError(
             f"{path} holds classes_ of shape {classes.shape} for a network of {n_outputs} "
-            f"outputs: expected {max(n_outputs, 2)} classes"
+            f"outputs: expected {' or '.join(map(str, expected))} classes"
         )
     estimator = cls(**{name: _from_json(value) for name, value in saved["params"].items()})
     for name, value in saved["fitted"].items():
@@ -119,7 +127,7 @@ def load_estimator(cls: type[_Estimator], path: str | os.PathLike[str]) -> _Esti
                 array.astype(object) if name in saved["object_arrays"] else array,
             )
     estimator.network_ = checkpoint.network
-    estimator._optimizer = checkpoint.optimizer
+    estimator._optimizer = None if estimator.solver == "lbfgs" else checkpoint.optimizer
     return estimator
 
 

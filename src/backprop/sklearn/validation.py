@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_array
+from sklearn.utils._param_validation import InvalidParameterError
 
 from backprop.engine.activations import ACTIVATIONS
 from backprop.engine.initializers import INITIALIZERS
@@ -39,12 +40,20 @@ Check = Callable[[str, Any], object]
 
 
 def check_params(estimator: BaseEstimator) -> None:
-    """Raise for the first of ``estimator``'s parameters whose value it cannot train with."""
+    """Raise for the first of ``estimator``'s parameters whose value it cannot train with.
+
+    The error is scikit-learn's ``InvalidParameterError``, as ``MLPClassifier`` raises it: a
+    ValueError and a TypeError at once, so that code catching either (or scikit-learn's own
+    tests) sees what it expects.
+    """
     for name, value in estimator.get_params(deep=False).items():
         # A subclass's own parameters are its own to check (as scikit-learn skips them too).
         check = PARAMETER_CHECKS.get(name)
         if check is not None:
-            check(name, value)
+            try:
+                check(name, value)
+            except (ValueError, TypeError) as error:
+                raise InvalidParameterError(str(error)) from None
 
 
 def one_of(*choices: str, optional: bool = False) -> Check:
@@ -133,12 +142,21 @@ def check_decay_rate(argument: str, value: Any) -> None:
         raise ValueError(f"{argument} must be a number in [0, 1), got {value!r}")
 
 
-def check_fraction(argument: str, value: Any) -> None:
-    """A number in (0, 1): a share of the data that leaves some on either side."""
+def check_momentum(argument: str, value: Any) -> None:
+    """A number in [0, 1], as scikit-learn allows (1: a velocity that never decays)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{argument} must be a number in (0, 1), got {value!r}")
-    if not 0 < float(value) < 1:
-        raise ValueError(f"{argument} must be a number in (0, 1), got {value!r}")
+        raise TypeError(f"{argument} must be a number in [0, 1], got {value!r}")
+    if not 0 <= float(value) <= 1:
+        raise ValueError(f"{argument} must be a number in [0, 1], got {value!r}")
+
+
+def check_fraction(argument: str, value: Any) -> None:
+    """A number in [0, 1): the share of the data held out (as scikit-learn allows 0; a split
+    that leaves nothing on one side is refused when it is made)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argument} must be a number in [0, 1), got {value!r}")
+    if not 0 <= float(value) < 1:
+        raise ValueError(f"{argument} must be a number in [0, 1), got {value!r}")
 
 
 def check_patience(argument: str, value: Any) -> None:
@@ -172,17 +190,20 @@ def check_callbacks(argument: str, value: Any) -> None:
 PARAMETER_CHECKS: dict[str, Check] = {
     "hidden_layer_sizes": check_hidden_layer_sizes,
     "activation": check_activation,
-    "solver": one_of("adam", "sgd", "momentum"),
+    # "momentum" is this package's older name for "sgd" (kept so that saved estimators load).
+    "solver": one_of("adam", "sgd", "lbfgs", "momentum"),
     "alpha": check_non_negative_float,
     "batch_size": check_batch_size,
+    "learning_rate": one_of("constant", "invscaling", "adaptive"),
     "learning_rate_init": check_positive_float,
+    "power_t": check_non_negative_float,
     "max_iter": check_positive_int,
     "shuffle": check_bool,
     "random_state": check_seed,
     "tol": check_non_negative_float,
     "verbose": check_verbose,
     "warm_start": check_bool,
-    "momentum": check_decay_rate,
+    "momentum": check_momentum,
     "nesterovs_momentum": check_bool,
     "early_stopping": check_bool,
     "validation_fraction": check_fraction,
@@ -190,12 +211,13 @@ PARAMETER_CHECKS: dict[str, Check] = {
     "beta_1": check_decay_rate,
     "beta_2": check_decay_rate,
     "epsilon": check_positive_float,
+    "max_fun": check_positive_int,
     "loss": one_of(*LOSSES, optional=True),
     "output": one_of(*ACTIVATIONS, *ALIASES, optional=True),
     "init": one_of(*INITIALIZERS),
     "class_weight": check_class_weight,
     "callbacks": check_callbacks,
-    "dtype": one_of("float64", "float32"),
+    "dtype": one_of("float64", "float32", optional=True),
 }
 
 

@@ -8,9 +8,14 @@ Memory stays bounded whatever the data's size.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from backprop.engine.validation import check_Y
+
+if TYPE_CHECKING:
+    from backprop.engine.network import Network
 
 #: Bytes of data rows per chunk (rounded to whole batches). Shuffled rows are gathered a chunk
 #: at a time, one ``np.take`` for several batches, and the chunk's losses are computed together;
@@ -28,7 +33,9 @@ class Chunks:
 
     def __init__(self, arrays: list[np.ndarray | None], n: int, batch: int) -> None:
         self.arrays, self.n = arrays, n
-        row_bytes = sum(a[:1].nbytes for a in arrays if a is not None)
+        # A sparse array's chunks are made dense: they take a dense row's bytes.
+        row_bytes = sum(a.shape[1] * a.dtype.itemsize if is_sparse(a) else a[:1].nbytes
+                        for a in arrays if a is not None)  # fmt: skip
         self.size = min(n, batch * max(1, CHUNK_BYTES // (batch * row_bytes)))
         self.buffers: list[np.ndarray | None] = []
 
@@ -36,11 +43,12 @@ class Chunks:
         """One list of arrays per chunk, in the order of ``arrays``."""
         if order is None:
             for first in range(0, self.n, self.size):
-                yield [a if a is None else a[first : first + self.size] for a in self.arrays]
+                part = slice(first, first + self.size)
+                yield [a if a is None else dense_rows(a, part) for a in self.arrays]
             return
         if not self.buffers:
             self.buffers = [
-                None if a is None else np.empty((self.size, *a.shape[1:]), a.dtype)
+                None if a is None or is_sparse(a) else np.empty((self.size, *a.shape[1:]), a.dtype)
                 for a in self.arrays
             ]
         for first in range(0, self.n, self.size):
@@ -59,8 +67,38 @@ def joined(arrays: list[np.ndarray]) -> np.ndarray:
 def _gather(
     array: np.ndarray | None, rows: np.ndarray, buffer: np.ndarray | None
 ) -> np.ndarray | None:
-    if array is None or buffer is None:
+    if array is None:
         return None
+    if buffer is None:  # a sparse array: its rows, made dense
+        return array[rows].toarray()
     # mode="clip" spares np.take the bounds check that makes it buffer its output; the rows
     # of a permutation are all valid.
     return np.take(array, rows, axis=0, out=buffer[: len(rows)], mode="clip")
+
+
+def is_sparse(X: Any) -> bool:
+    """Whether X is a SciPy sparse matrix or array (told without importing SciPy)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+def checked_data(net: Network, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
+    """``net.check_data(X, Y)``, except that a SciPy sparse X stays sparse: in CSR form (whose
+    rows are quick to take) and the network's dtype, its rows made dense a chunk at a time."""
+    if not is_sparse(X):
+        return net.check_data(X, Y)
+    n_inputs = net.sizes[0]
+    if X.ndim != 2 or X.shape[1] != n_inputs:
+        raise ValueError(
+            f"X is a sparse matrix of shape {X.shape} but the network's input layer has "
+            f"{n_inputs} neurons (sizes[0]={n_inputs}): expected shape (n_samples, {n_inputs})"
+        )
+    Y = check_Y(Y, X.shape[0], net.sizes[-1], net.dtype)
+    net.loss.check_targets(Y)
+    return X.tocsr().astype(net.dtype, copy=False), Y
+
+
+def dense_rows(X: Any, rows: slice | np.ndarray) -> np.ndarray:
+    """The ``rows`` of X as an array: a SciPy sparse matrix (or array) is made dense only for
+    those rows, so that a large sparse data set never is all at once."""
+    part = X[rows]
+    return part.toarray() if hasattr(part, "toarray") else part

@@ -74,8 +74,8 @@ class Momentum(Optimizer):
 
     def __init__(self, lr: float | None = None, momentum: float = 0.9, nesterov: bool = False):
         super().__init__(lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if not 0 <= momentum <= 1:  # 1: a velocity that never decays (scikit-learn allows it)
+            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         self._velocity: list[np.ndarray] = []
