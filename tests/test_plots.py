@@ -105,7 +105,7 @@ class Drawn:
 @pytest.fixture
 def drawn(monkeypatch: pytest.MonkeyPatch) -> Drawn:
     drawn = Drawn()
-    monkeypatch.setattr(plots, "_save", drawn)
+    monkeypatch.setattr(plots, "save_png", drawn)
     return drawn
 
 

@@ -15,7 +15,19 @@ from backprop.engine.network import Network
 from backprop.explain.trace import Trace, explain
 from backprop.saving.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from backprop.saving.model_file import ModelFileError, SavedModel, load, load_model, save
-from backprop.training import Callback, DivergenceError, EarlyStopping, History
+from backprop.saving.onnx import export_onnx
+from backprop.sweeps import sweep
+from backprop.training import (
+    Callback,
+    CosineDecay,
+    DivergenceError,
+    EarlyStopping,
+    ExponentialDecay,
+    History,
+    LearningRateSchedule,
+    ReduceLROnPlateau,
+    StepDecay,
+)
 from backprop.training.optimizers import SGD, Adam, Momentum, Optimizer
 
 __version__ = "0.1.0"
@@ -31,25 +43,32 @@ __all__ = [
     "Adam",
     "Callback",
     "Checkpoint",
+    "CosineDecay",
     "Dense",
     "DivergenceError",
     "EarlyStopping",
+    "ExponentialDecay",
     "History",
+    "LearningRateSchedule",
     "Loss",
     "ModelFileError",
     "Momentum",
     "Network",
     "Optimizer",
+    "ReduceLROnPlateau",
     "SavedModel",
+    "StepDecay",
     "Trace",
     "__version__",
     "explain",
+    "export_onnx",
     "gradcheck",
     "load",
     "load_checkpoint",
     "load_model",
     "save",
     "save_checkpoint",
+    "sweep",
 ]
 
 

@@ -2,4 +2,6 @@
 
 from backprop.cli import entry_point
 
-entry_point()
+# Guarded: the worker processes of a sweep's local Dask cluster import this module again.
+if __name__ == "__main__":
+    entry_point()

@@ -19,8 +19,10 @@ from backprop import __version__
 from backprop.cli.datasets import datasets
 from backprop.cli.evaluate import evaluate
 from backprop.cli.explain import explain
+from backprop.cli.export import export
 from backprop.cli.plot import plot
 from backprop.cli.predict import predict
+from backprop.cli.sweep import sweep
 from backprop.cli.train import train
 from backprop.training.loop import DivergenceError
 
@@ -34,7 +36,7 @@ def cli() -> None:
     """Train feedforward neural networks with backpropagation, and see every number."""
 
 
-for command in (train, evaluate, predict, explain, plot, datasets):
+for command in (train, evaluate, predict, explain, export, plot, sweep, datasets):
     cli.add_command(command)
 
 

@@ -277,3 +277,27 @@ def _can_stratify(y: np.ndarray, test_size: float | int) -> bool:
     n_test = math.ceil(test_size * len(y)) if isinstance(test_size, float) else int(test_size)
     n_train = len(y) - n_test
     return bool(counts.min() >= 2 and min(n_test, n_train) >= len(counts))
+
+
+def fold_split(
+    X: Any, y: Any, folds: int, fold: int, stratify: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fold ``fold`` of ``folds`` as ``X_train, X_val, y_train, y_val``, as k-fold
+    cross-validation takes it: every sample is in exactly one fold's validation part.
+
+    The folds are shuffled once with a fixed seed, so every setting and every seed of a sweep
+    is scored on the same folds. With ``stratify`` and integer class labels, each class keeps
+    its share in every fold when each class has at least ``folds`` samples.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold  # slow import: only here
+
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) < folds:
+        raise ValueError(f"folds={folds} needs at least {folds} training samples, not {len(X)}")
+    classes = y.ndim == 1 and np.issubdtype(y.dtype, np.integer) and len(y) > 0
+    if stratify and classes and np.unique(y, return_counts=True)[1].min() >= folds:
+        splitter: Any = StratifiedKFold(folds, shuffle=True, random_state=0)
+    else:
+        splitter = KFold(folds, shuffle=True, random_state=0)
+    train, val = list(splitter.split(X, y if classes else None))[fold]
+    return X[train], X[val], y[train], y[val]

@@ -15,6 +15,8 @@ from typing import Any
 
 from backprop.data.dataset import Dataset
 from backprop.engine.defaults import default_loss, default_output, n_outputs, output_for_loss
+from backprop.engine.validation import check_non_negative_float, check_positive_float
+from backprop.training import schedule_spec
 
 _TOY = {
     "hidden": [2],
@@ -100,6 +102,26 @@ def check_fraction(name: str, value: Any) -> None:
         )
 
 
+def check_fold(folds: Any, fold: Any, validation_split: Any) -> None:
+    """Fold ``fold`` of ``folds`` (2 <= folds, 0 <= fold < folds) as the validation part,
+    instead of a ``validation_split``."""
+    if not _is_int(folds) or folds < 2:
+        raise ValueError(f"folds={folds!r}: expected an integer of at least 2, such as 5")
+    if not _is_int(fold) or not 0 <= fold < folds:
+        raise ValueError(
+            f"fold={fold!r}: expected an integer from 0 to {folds - 1} (folds={folds})"
+        )
+    if validation_split:
+        raise ValueError(
+            f"validation_split={validation_split} and folds={folds}: the validation part is "
+            "either a fraction held out or a fold, not both"
+        )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 class Recipe(enum.Enum):
     """A setting left to the data set's recipe, where None has a meaning of its own."""
 
@@ -122,6 +144,12 @@ class RunConfig:
     batch_size: int | Recipe | None = Recipe.RECIPE  # None: the full batch, as for fit
     optimizer: str | None = None
     l2: float | None = None
+    #: Dropout rate of every hidden layer, or a list of one per hidden layer (None: none).
+    dropout: float | list[float] | None = None
+    l1: float | None = None
+    clip_norm: float | None = None
+    #: A learning rate schedule as text, e.g. "cosine" or "step:10:0.5" (schedule_spec.py).
+    schedule: str | None = None
     seed: int = 0
     test_size: float | None = None
     validation_split: float | None = None
@@ -132,6 +160,10 @@ class RunConfig:
     task: str | None = None
     data_dir: str | None = None
     checkpoint_every: int | None = None
+    #: Cross-validation: the validation part is fold ``fold`` (counted from 0) of ``folds``
+    #: equal parts of the training part, the same parts for every seed (see split.py).
+    folds: int | None = None
+    fold: int | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size == 0:
@@ -139,6 +171,14 @@ class RunConfig:
         for name in ("test_size", "validation_split"):
             if getattr(self, name) is not None:
                 check_fraction(name, getattr(self, name))
+        if self.l1 is not None:
+            check_non_negative_float("l1", self.l1)
+        if self.clip_norm is not None:
+            check_positive_float("clip_norm", self.clip_norm)
+        if self.schedule is not None:
+            schedule_spec.parse(self.schedule)  # one clear error before any data is read
+        if self.folds is not None or self.fold is not None:
+            check_fold(self.folds, self.fold, self.validation_split)
 
     def resolved(self, data: Dataset) -> RunConfig:
         """Every setting filled in, from the recipe and the data's shape."""
@@ -163,7 +203,7 @@ class RunConfig:
         if values["loss"] is None:
             values["loss"] = default_loss(values["output"], data.task)
         values["task"] = data.task  # as given, or as the data set says: the summary states it
-        if self.patience is not None and self.validation_split is None:
+        if self.patience is not None and self.validation_split is None and self.folds is None:
             values["validation_split"] = 0.1
         values.pop("hidden", None)
         return RunConfig(**values)

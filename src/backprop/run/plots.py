@@ -44,7 +44,7 @@ CLASS_COLOURS = [
 ]
 
 
-def _figure(panels: int, width: float = 5.0, height: float = 4.0) -> tuple[Figure, list[Axes]]:
+def new_figure(panels: int, width: float = 5.0, height: float = 4.0) -> tuple[Figure, list[Axes]]:
     """A figure of ``panels`` side-by-side axes on an Agg canvas."""
     figure = Figure(figsize=(width * panels, height), layout="constrained")
     FigureCanvasAgg(figure)
@@ -52,7 +52,7 @@ def _figure(panels: int, width: float = 5.0, height: float = 4.0) -> tuple[Figur
     return figure, list(axes)
 
 
-def _save(figure: Figure, path: PathLike) -> Path:
+def save_png(figure: Figure, path: PathLike) -> Path:
     """Write the figure as a PNG, making the folder if needed."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +70,7 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: PathLike) -
     if "loss" not in logs:
         raise ValueError(f"history has no 'loss' to plot, only {', '.join(logs) or 'nothing'}")
     metrics = ["loss"] + (["accuracy"] if "accuracy" in logs else [])
-    figure, axes = _figure(len(metrics))
+    figure, axes = new_figure(len(metrics))
     for ax, metric in zip(axes, metrics, strict=True):
         for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
             if key in logs:
@@ -81,7 +81,7 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: PathLike) -
         ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} per epoch")
         ax.grid(alpha=0.3)
         ax.legend()
-    return _save(figure, path)
+    return save_png(figure, path)
 
 
 def plot_confusion_matrix(
@@ -100,7 +100,7 @@ def plot_confusion_matrix(
     shown = _most_confused(y_true, y_pred, len(names), CONFUSION_CLASSES)
     counts = _confusion_counts(y_true, y_pred, shown, len(names))
     size = max(4.0, 0.5 * len(shown) + 2)
-    figure, (ax,) = _figure(1, size + 1, size)
+    figure, (ax,) = new_figure(1, size + 1, size)
     image = ax.imshow(counts, cmap="Blues")
     figure.colorbar(image, ax=ax)
     title = "confusion matrix"
@@ -121,7 +121,7 @@ def plot_confusion_matrix(
     for (i, j), count in np.ndenumerate(counts):
         colour = "white" if count > middle else "black"
         ax.text(j, i, str(count), ha="center", va="center", color=colour, fontsize=9)
-    return _save(figure, path)
+    return save_png(figure, path)
 
 
 def _class_index_array(y: Any, names: Sequence[str]) -> np.ndarray:
@@ -207,7 +207,7 @@ def plot_decision_boundary(
 
     n_classes = max(int(labels.max()) + 1, net.sizes[-1], 2)
     colours = ListedColormap([CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)])
-    figure, (ax,) = _figure(1, 6, 5)
+    figure, (ax,) = new_figure(1, 6, 5)
     ax.contourf(
         grid_x,
         grid_y,
@@ -231,7 +231,7 @@ def plot_decision_boundary(
     # Matplotlib's autoscaling subtracts limits near +-1e308 for such data: the figure is right,
     # and the overflow warning it would print says nothing to the user.
     with np.errstate(over="ignore"):
-        return _save(figure, path)
+        return save_png(figure, path)
 
 
 def _class_indices(y: Any) -> np.ndarray:
@@ -246,7 +246,7 @@ def plot_single_sample(
     predictions: Sequence[float], errors: Sequence[float], path: PathLike
 ) -> Path:
     """The prediction and the error per epoch when training on one sample (tutorial 004)."""
-    figure, (left, right) = _figure(2)
+    figure, (left, right) = new_figure(2)
     epochs = range(1, len(predictions) + 1)
     left.plot(epochs, predictions)
     left.set(xlabel="epoch", ylabel="prediction", title="prediction per epoch")
@@ -254,4 +254,4 @@ def plot_single_sample(
     right.set(xlabel="epoch", ylabel="error", title="error per epoch")
     for ax in (left, right):
         ax.grid(alpha=0.3)
-    return _save(figure, path)
+    return save_png(figure, path)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop.data.dataset import Dataset
-from backprop.data.preprocessing import train_test_split
+from backprop.data.preprocessing import fold_split, train_test_split
 from backprop.run.config import RunConfig, check_fraction
 
 
@@ -21,7 +21,8 @@ class Split:
 
 
 def split(data: Dataset, config: RunConfig) -> Split:
-    """Test part (the data set's own, or ``test_size`` of it), then the validation part."""
+    """Test part (the data set's own, or ``test_size`` of it), then the validation part (a
+    fraction of the rest, or one of its cross-validation folds)."""
     classify = data.task == "classification"
     assert config.test_size is not None and config.validation_split is not None
     # Checked when the config was made; again here, as a field may have been set since.
@@ -36,7 +37,11 @@ def split(data: Dataset, config: RunConfig) -> Split:
         X, X_test, y, y_test = train_test_split(X, y, config.test_size, config.seed, classify)
         test = (X_test, y_test)
     validation = None
-    if config.validation_split > 0:
+    if config.folds is not None:
+        assert config.fold is not None, "RunConfig checks that a fold comes with folds"
+        X, X_val, y, y_val = fold_split(X, y, config.folds, config.fold, classify)
+        validation = (X_val, y_val)
+    elif config.validation_split > 0:
         _check_samples("validation_split", config.validation_split, len(X))
         X, X_val, y, y_val = train_test_split(
             X, y, config.validation_split, config.seed + 1, classify

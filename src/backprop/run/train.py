@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from backprop.data.registry import available
 from backprop.data.registry import load as load_dataset
 from backprop.engine.network import Network
 from backprop.engine.validation import check_positive_int
-from backprop.run.callbacks import Checkpointer, OneSample, stopper_state
+from backprop.run.callbacks import Checkpointer, OneSample, schedule_state, stopper_state
 from backprop.run.config import RunConfig
 from backprop.run.drawing import draw_plots
 from backprop.run.folder import RunFolder, write_text
@@ -32,7 +33,9 @@ from backprop.run.model import Model
 from backprop.run.result import RunResult
 from backprop.run.split import split
 from backprop.saving.checkpoint import Checkpoint, load_checkpoint
+from backprop.training import schedule_spec
 from backprop.training.callbacks import Callback
+from backprop.training.dropout import check_dropout
 from backprop.training.early_stopping import EarlyStopping
 from backprop.training.history import History
 from backprop.training.optimizers import get_optimizer
@@ -72,6 +75,7 @@ def train(
     *,
     verbose: int = 1,
     resume: Checkpoint | None = None,
+    plots: bool = True,
 ) -> RunResult:
     """Run ``config`` and write the run folder ``directory`` (created, or empty; by default a
     new runs/<data set>-<date>-<time>, made once the data is read and the settings checked),
@@ -82,6 +86,8 @@ def train(
     FileExistsError, and from then on the folder can be resumed whenever the run stops. A
     resumed run that trained all its epochs (or that early stopping ended) trains no more: it
     writes the results that a kill kept it from writing, or says that it is done.
+
+    ``plots=False`` draws no plots (a sweep's trials: ``backprop plot`` draws them later).
     """
     started = time.perf_counter()
     given = None if directory is None else RunFolder(directory)
@@ -109,6 +115,7 @@ def train(
             )
         net = build_network(config, data)
         optimizer = get_optimizer(config.optimizer, config.lr)  # fails before any file exists
+        check_dropout(config.dropout or 0.0, len(net.sizes) - 2)  # so does a wrong dropout
         history = History()
     else:
         _check_same_data(resume, fingerprint, config)
@@ -127,6 +134,11 @@ def train(
         state = None if resume is None else stopper_state(resume)
         if state is not None:
             stopper.set_state(state)
+    schedule = _schedule(config, validated=parts.validation is not None)
+    if schedule is not None and resume is not None:
+        state = schedule_state(resume)
+        if state is not None:
+            schedule.set_state(state)
     epochs = check_positive_int("epochs", config.epochs)
     done = len(history.epoch)
     stopped = resume is not None and _stopped_early(resume)
@@ -143,7 +155,7 @@ def train(
     created = given is None or not given.path.exists()
     folder = given or RunFolder.new(Path(config.dataset).stem)
     checkpointer = Checkpointer(
-        model, folder, config.checkpoint_every, history, stopper, stopped=stopped
+        model, folder, config.checkpoint_every, history, stopper, stopped=stopped, schedule=schedule
     )
     callbacks: list[Callback] = [
         history,  # fit records into the run's History, resumed or new, and returns it
@@ -151,6 +163,8 @@ def train(
     ]
     if stopper is not None:
         callbacks.append(stopper)
+    if schedule is not None:
+        callbacks.append(schedule)
     if len(X) == 1 and net.sizes[-1] == 1:
         callbacks.append(OneSample(scale(X), _targets(y, net, data.task)))
     net.optimizer = optimizer  # the one fit trains with: each checkpoint saves its state
@@ -174,6 +188,9 @@ def train(
             callbacks=callbacks,
             verbose=verbose,
             initial_epoch=done,
+            dropout=config.dropout or 0.0,
+            l1=config.l1 or 0.0,
+            clip_norm=config.clip_norm,
         )
     except Exception:
         if resume is None and not checkpointer.saved:
@@ -200,11 +217,24 @@ def train(
     # checkpoint holds says that the others were written too (see _results_written).
     write_history(history, folder.history)
     write_text(folder.report, result.report_text())
-    if history.epoch:  # a run stopped in its first epoch has no curves to draw
+    if plots and history.epoch:  # a run stopped in its first epoch has no curves to draw
         result.plots = draw_plots(model, history, parts, folder)
     model.info["epochs_trained"] = len(history.epoch)
     model.save(folder.model)
     return result
+
+
+def _schedule(config: RunConfig, *, validated: bool) -> Any:
+    """The run's learning rate schedule callback, or None. Its curve starts from the run's
+    learning rate (a resumed run's optimizer holds the rate of its last epoch), and a plateau
+    watches ``val_loss`` when the run holds out a validation part, else ``loss``."""
+    if config.schedule is None:
+        return None
+    return schedule_spec.from_text(
+        config.schedule,
+        initial_lr=get_optimizer(config.optimizer, config.lr).lr,
+        monitor="val_loss" if validated else "loss",
+    )
 
 
 def _absolute_data_paths(config: RunConfig) -> RunConfig:

@@ -1,0 +1,112 @@
+"""Where a sweep's trials run: a Dask cluster, local or remote, reached the same way.
+
+``connect`` starts a ``LocalCluster`` of worker processes (one thread each) sized to the
+machine, or joins the cluster whose scheduler address it is given. Each trial caps its matrix
+products' threads at the cores of its machine divided by the trials running there at once:
+NumPy's BLAS would otherwise take every core for each trial, and trials side by side would
+fight over them (two trainings sharing 2 cores took 13 times as long as one alone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from backprop.sweeps.trial import Trial, TrialResult, run_trial
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+INSTALL_HINT = "backprop sweep needs Dask: pip install 'backprop[dask]'"
+#: How long joining a cluster may take before the scheduler counts as unreachable.
+CONNECT_TIMEOUT_S = 3
+
+
+def require_dask() -> None:
+    """Raise ImportError with the line that says how to install Dask, when it is missing."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ImportError(INSTALL_HINT) from None
+
+
+@contextlib.contextmanager
+def connect(workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
+    """A Dask client: of a new local cluster of ``workers`` processes (default: one per
+    core), closed on exit, or of the running cluster at ``scheduler`` (left running)."""
+    require_dask()
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        if workers is not None:
+            raise ValueError(
+                "workers and scheduler: a cluster reached by its scheduler has its own workers"
+            )
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
+        except (OSError, TypeError, ValueError) as error:
+            raise ConnectionError(
+                f"scheduler={scheduler}: no Dask scheduler answered there within "
+                f"{CONNECT_TIMEOUT_S} s ({' '.join(str(error).split())[:200]})"
+            ) from None
+        with contextlib.closing(client):
+            yield client
+        return
+    n = default_workers() if workers is None else workers
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"workers={workers!r}: expected a positive number of worker processes")
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: two sweeps at once must not collide
+        silence_logs=logging.ERROR,
+    )
+    with cluster, Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(cores) if cores else os.cpu_count() or 1
+
+
+def trials_per_host(client: Client) -> dict[str, int]:
+    """How many trials can run at once on each machine of the cluster (its workers' threads)."""
+    counts: dict[str, int] = {}
+    for worker in client.scheduler_info(n_workers=-1)["workers"].values():
+        counts[worker["host"]] = counts.get(worker["host"], 0) + worker["nthreads"]
+    return counts
+
+
+def warm_up(client: Client) -> None:
+    """Import the training code in every worker now, so that the trials' times are their
+    training's, not the first one's imports (a second or more each)."""
+    client.run(_import, ["backprop.sweeps.trial", "sklearn.model_selection", "sklearn.metrics"])
+
+
+def _import(names: list[str]) -> None:
+    for name in names:
+        importlib.import_module(name)
+
+
+def run_on_worker(
+    trial: Trial,
+    settings: Mapping[str, Any],
+    folds: int | None,
+    metric: str,
+    folder: str,
+    per_host: Mapping[str, int],
+) -> TrialResult:
+    """``run_trial`` on a Dask worker, its BLAS threads capped at its machine's share."""
+    from distributed import get_worker
+
+    host = get_worker().address.rsplit(":", 1)[0].split("://")[-1]
+    sharing = per_host.get(host, 1)
+    threads = max(1, default_workers() // max(1, sharing))
+    return run_trial(trial, settings, folds, metric, folder, blas_threads=threads)

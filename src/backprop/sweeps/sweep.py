@@ -1,0 +1,422 @@
+"""A sweep: many runs of ``backprop train`` on a Dask cluster, ranked by a metric.
+
+``sweep`` plans every trial (each candidate of the search space with each seed, on each
+cross-validation fold or on a held-out validation part), writes the plan to sweep.json, and
+hands the trials to Dask's workers; each trial leaves a run folder and a result.json. As each
+trial ends the driver rewrites trials.csv, so a crash loses nothing that finished; ``resume``
+trains only the trials without a result. A worker that dies takes no trial with it: Dask runs
+its trials again elsewhere. When every trial has ended, the candidates are ranked
+(candidates.csv, report.txt), plotted, and the best model is copied beside them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backprop.data.registry import available
+from backprop.data.registry import load as load_dataset
+from backprop.run import RunConfig, build_network
+from backprop.run.folder import write_text
+from backprop.sweeps import cluster
+from backprop.sweeps.folder import SweepFolder
+from backprop.sweeps.results import (
+    Candidate,
+    better,
+    candidates_csv,
+    rank,
+    table_text,
+    trials_csv,
+)
+from backprop.sweeps.space import Space, Values
+from backprop.sweeps.trial import RESULT, Trial, TrialResult, read_result, write_result
+from backprop.training.optimizers import get_optimizer
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+#: Held-out share of the training part that scores each trial, when no folds are asked for.
+VALIDATION_SPLIT = 0.2
+#: What a trial can be ranked by: the History's records at the model's epoch.
+METRICS = ("val_accuracy", "val_loss", "accuracy", "loss")
+#: Settings fixed for the whole sweep cannot name what the sweep itself decides.
+_NOT_SETTINGS = {"dataset", "seed", "folds", "fold", "checkpoint_every"}
+#: Candidates the terminal's table shows (candidates.csv has them all).
+TABLE_ROWS = 10
+
+
+@dataclass
+class SweepResult:
+    """What a sweep found: its candidates ranked best first, and every finished trial."""
+
+    folder: SweepFolder
+    metric: str
+    swept: list[str]
+    ranked: list[Candidate]
+    results: list[TrialResult]
+    total: int
+    seconds: float
+    interrupted: bool = False
+    plots: list[Path] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.ranked[0] if self.ranked and self.ranked[0].scores else None
+
+    @property
+    def finished(self) -> bool:
+        return len(self.results) == self.total
+
+    @property
+    def failed(self) -> int:
+        return sum(r.status == "failed" for r in self.results)
+
+    def table(self, top: int = TABLE_ROWS) -> str:
+        return table_text(self.ranked, self.swept, self.metric, top)
+
+
+def sweep(
+    dataset: str,
+    space: Space | Mapping[str, Any],
+    *,
+    settings: Mapping[str, Any] | None = None,
+    trials: int | None = None,
+    folds: int | None = None,
+    metric: str | None = None,
+    random_state: int = 0,
+    directory: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Client | None = None,
+    verbose: int = 1,
+    on_result: Callable[[TrialResult], None] | None = None,
+) -> SweepResult:
+    """Train every candidate of ``space`` on ``dataset`` on a Dask cluster and rank them.
+
+    Parameters
+    ----------
+    dataset : a built-in data set's name or a CSV file, as ``backprop train`` takes it.
+    space : setting name -> values: a list, ``"a..b"`` (integers), a continuous ``Range`` or
+        ``"low..high:log"`` (random search only), or one value. ``seed`` lists the seeds each
+        candidate trains with; its score is the mean over them.
+    settings : other settings of ``backprop train`` (RunConfig's fields), the same for all.
+    trials : None for a grid search (every combination); N draws N candidates at random.
+    folds : k-fold cross-validation of the training part; by default a held-out part
+        (``settings["validation_split"]``, else 0.2) scores each trial.
+    metric : what candidates are ranked by: "val_accuracy" (default for classes), "val_loss"
+        (default for real values), "accuracy" or "loss".
+    directory : the sweep's folder (new or empty); by default sweeps/<data set>-<time>.
+    workers, scheduler, client : where trials run: a new local cluster of ``workers``
+        processes (default: one per core), the cluster at ``scheduler``'s address, or a Dask
+        ``client`` of your own.
+    on_result : called in this process with each trial's result as it ends.
+    """
+    plan = _plan(dataset, space, settings or {}, trials, folds, metric, random_state)
+    given = None if directory is None else SweepFolder(directory)
+    if given is not None and given.path.exists() and any(given.path.iterdir()):
+        raise FileExistsError(
+            f"{given} already holds files: choose a new folder, or continue the sweep there "
+            f"with --resume {given}"
+        )
+    # The cluster first: a sweep that cannot reach one leaves no folder behind.
+    with contextlib.ExitStack() as cluster_open:
+        dask = cluster_open.enter_context(_client(workers, scheduler, client))
+        folder = given or SweepFolder.new(Path(dataset).stem)
+        folder.path.mkdir(parents=True, exist_ok=True)
+        folder.write_spec(plan)
+        return _run(folder, plan, dask, cluster_open.close, verbose, on_result)
+
+
+def resume(
+    directory: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Client | None = None,
+    verbose: int = 1,
+    on_result: Callable[[TrialResult], None] | None = None,
+) -> SweepResult:
+    """Continue the sweep in ``directory``: train the trials that have no result yet (none,
+    for a finished sweep: it only writes the summary that a stop kept it from writing)."""
+    folder = SweepFolder(directory)
+    plan = folder.read_spec()
+    if all(_finished(folder, Trial(**t)) for t in plan["trials"]):
+        return _run(folder, plan, None, lambda: None, verbose, on_result)  # no cluster needed
+    with contextlib.ExitStack() as cluster_open:
+        dask = cluster_open.enter_context(_client(workers, scheduler, client))
+        return _run(folder, plan, dask, cluster_open.close, verbose, on_result)
+
+
+def _plan(
+    dataset: str,
+    space: Space | Mapping[str, Values],
+    settings: Mapping[str, Any],
+    n_random: int | None,
+    folds: int | None,
+    metric: str | None,
+    random_state: int,
+) -> dict[str, Any]:
+    """sweep.json: every trial, planned and checked before any runs."""
+    space = space if isinstance(space, Space) else Space(dict(space))
+    fields = {f.name for f in dataclasses.fields(RunConfig)} - _NOT_SETTINGS
+    unknown = sorted(set(settings) - fields)
+    if unknown:
+        raise ValueError(
+            f"settings: {', '.join(unknown)} cannot be fixed for a sweep: expected among "
+            f"{', '.join(sorted(fields))}"
+        )
+    both = sorted(set(settings) & set(space.values))
+    if both:
+        raise ValueError(f"{', '.join(both)}: given both as a fixed setting and as swept values")
+    if dataset not in available() and Path(dataset).expanduser().is_file():
+        dataset = os.path.abspath(Path(dataset).expanduser())  # workers may run elsewhere
+    fixed = dict(settings)
+    if fixed.get("data_dir") is not None:
+        fixed["data_dir"] = os.path.abspath(Path(fixed["data_dir"]).expanduser())
+    if folds is None:
+        fixed["validation_split"] = fixed.get("validation_split") or VALIDATION_SPLIT
+    elif fixed.get("validation_split"):
+        raise ValueError("folds and validation_split: a trial is scored on one or the other")
+    data = load_dataset(
+        dataset,
+        data_dir=fixed.get("data_dir"),
+        target=fixed.get("target"),
+        seed=0,
+        task=fixed.get("task"),
+    )
+    metric = metric or ("val_accuracy" if data.task == "classification" else "val_loss")
+    if metric not in METRICS or (data.task == "regression" and "accuracy" in metric):
+        allowed = [m for m in METRICS if data.task == "classification" or "accuracy" not in m]
+        raise ValueError(f"metric={metric!r}: expected one of {', '.join(allowed)}")
+    candidates = space.grid() if n_random is None else space.random(n_random, seed=random_state)
+    folds_each = [None] if folds is None else list(range(folds))
+    planned = [
+        Trial("", i, params, seed, fold)
+        for i, params in enumerate(candidates)
+        for seed in space.seeds
+        for fold in folds_each
+    ]
+    width = max(4, len(str(len(planned))))
+    planned = [dataclasses.replace(t, id=f"{n:0{width}d}") for n, t in enumerate(planned, 1)]
+    for trial in {_shape(t): t for t in planned}.values():
+        _check(trial, fixed, folds, data)
+    return {
+        "format": "backprop-sweep",
+        "version": 1,
+        "dataset": dataset,
+        "settings": fixed,
+        "space": space.to_json(),
+        "search": "grid" if n_random is None else "random",
+        "random_trials": n_random,
+        "random_state": random_state,
+        "folds": folds,
+        "metric": metric,
+        "candidates": candidates,
+        "trials": [dataclasses.asdict(t) for t in planned],
+    }
+
+
+def _shape(trial: Trial) -> str:
+    """What decides whether a trial's settings are valid: all but its seed and fold."""
+    return repr(sorted(trial.params.items()))
+
+
+def _check(trial: Trial, settings: Mapping[str, Any], folds: int | None, data: Any) -> None:
+    """Refuse a plan with settings that the data or the engine refuses, before any trains."""
+    try:
+        config = trial.config({"dataset": data.name, **settings}, folds).resolved(data)
+        build_network(config, data)
+        get_optimizer(config.optimizer, config.lr)
+    except (ValueError, TypeError) as error:
+        described = ", ".join(f"{k}={v}" for k, v in trial.params.items())
+        raise ValueError(f"{described or 'the settings'}: {error}") from None
+
+
+def _run(
+    folder: SweepFolder,
+    plan: dict[str, Any],
+    dask: Client | None,
+    release: Callable[[], None],
+    verbose: int,
+    on_result: Callable[[TrialResult], None] | None,
+) -> SweepResult:
+    """Train the plan's trials that have no result.json yet on ``dask``, ``release`` the
+    cluster, then write the summary."""
+    started = time.perf_counter()
+    trials = [Trial(**t) for t in plan["trials"]]
+    results = {t.id: read_result(folder.trial(t.id)) for t in trials if _finished(folder, t)}
+    pending = [t for t in trials if t.id not in results]
+    swept = Space(plan["space"]).varied()
+    interrupted = False
+    if pending:
+        assert dask is not None, "a sweep with trials to train has a cluster"
+        with _Progress(len(trials), len(results), plan["metric"], verbose) as progress:
+            for result in results.values():
+                progress.record(result, running=0)
+            try:
+                trained = _trained(folder, plan, pending, dask)
+                for result, running in trained:
+                    results[result.trial.id] = result
+                    write_text(folder.trials_csv, trials_csv(list(results.values()), swept))
+                    progress.record(result, running)
+                    if on_result is not None:
+                        on_result(result)
+            except KeyboardInterrupt:
+                interrupted = True
+                release()  # the workers stop: no trial ends after this
+                # Trials that ended as the sweep stopped wrote their result.json: count them.
+                for trial in pending:
+                    if trial.id not in results and _finished(folder, trial):
+                        results[trial.id] = read_result(folder.trial(trial.id))
+                write_text(folder.trials_csv, trials_csv(list(results.values()), swept))
+    ranked = rank(plan["candidates"], list(results.values()), plan["metric"])
+    outcome = SweepResult(
+        folder, plan["metric"], swept, ranked, sorted(results.values(), key=lambda r: r.trial.id),
+        len(trials), time.perf_counter() - started, interrupted,
+    )  # fmt: skip
+    if outcome.finished and (pending or not folder.report.is_file()):
+        _write_summary(outcome)
+    return outcome
+
+
+def _finished(folder: SweepFolder, trial: Trial) -> bool:
+    return (folder.trial(trial.id) / RESULT).is_file()
+
+
+def _trained(
+    folder: SweepFolder,
+    plan: dict[str, Any],
+    pending: Sequence[Trial],
+    dask: Client,
+) -> Any:
+    """Each pending trial's result, in the order they end, from Dask's workers, with the
+    number of trials running then."""
+    from distributed import as_completed
+
+    cluster.warm_up(dask)
+    per_host = cluster.trials_per_host(dask)
+    slots = sum(per_host.values())
+    tag = uuid.uuid4().hex[:8]
+    futures: dict[Future, Trial] = {
+        dask.submit(
+            cluster.run_on_worker, trial, plan["settings"] | {"dataset": plan["dataset"]},
+            plan["folds"], plan["metric"], str(folder.trial(trial.id)), per_host,
+            key=f"backprop-trial-{trial.id}-{tag}", pure=False,
+        ): trial
+        for trial in pending
+    }  # fmt: skip
+    try:
+        for left, future in enumerate(as_completed(futures, loop=dask.loop), 1):
+            running = min(len(futures) - left, slots)
+            if future.status == "finished":
+                yield future.result(), running
+            else:  # a trial that killed its workers again and again, or was cancelled
+                yield _lost(folder, futures[future], future), running
+    except BaseException:
+        dask.cancel(list(futures))
+        raise
+
+
+def _lost(folder: SweepFolder, trial: Trial, future: Future) -> TrialResult:
+    """The result of a trial Dask gave up on: failed, with Dask's reason."""
+    error = future.exception()
+    reason = " ".join(str(error).split()) or type(error).__name__
+    result = TrialResult(trial, "failed", error=f"{type(error).__name__}: {reason}")
+    path = folder.trial(trial.id)
+    path.mkdir(parents=True, exist_ok=True)
+    write_result(result, path)
+    return result
+
+
+class _client:
+    """The client to use: the caller's (left open) or one of ``cluster.connect``."""
+
+    def __init__(self, workers: int | None, scheduler: str | None, client: Client | None):
+        if client is not None and (workers is not None or scheduler is not None):
+            raise ValueError("client: give a Dask client, or workers or a scheduler, not both")
+        self.given = client
+        self.opened = None if client is not None else cluster.connect(workers, scheduler)
+
+    def __enter__(self) -> Client:
+        if self.opened is None:
+            assert self.given is not None
+            return self.given
+        return self.opened.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.opened is not None:
+            self.opened.__exit__(*exc)
+
+
+def _write_summary(outcome: SweepResult) -> None:
+    """candidates.csv, report.txt, the plots and best-model.npz of a finished sweep."""
+    from backprop.saving.atomic import write_atomically
+    from backprop.sweeps.plots import plot_by_setting, plot_learning_curves
+
+    folder, metric = outcome.folder, outcome.metric
+    write_text(folder.trials_csv, trials_csv(outcome.results, outcome.swept))
+    write_text(folder.candidates_csv, candidates_csv(outcome.ranked, outcome.swept, metric))
+    plots = [
+        plot_by_setting(outcome.results, name, metric, folder.plot(f"{metric}-by-{name}"))
+        for name in outcome.swept
+    ]
+    curves = plot_learning_curves(outcome.ranked, folder, metric, folder.plot("learning-curves"))
+    outcome.plots = plots + ([curves] if curves is not None else [])
+    best = None if outcome.best is None else outcome.best.best_trial(metric)
+    source = None if best is None else folder.trial(best.trial.id) / "model.npz"
+    if source is not None and source.is_file():  # not on a worker's own disk
+        model = source.read_bytes()
+        write_atomically(folder.best_model, lambda file: file.write(model))
+    lines = [
+        f"sweep       {folder}",
+        f"trials      {len(outcome.results)} ({outcome.failed} failed)",
+        f"ranked by   {metric}" + (f", best: trial {best.trial.id}" if best else ""),
+        "",
+        outcome.table(len(outcome.ranked)),
+    ]
+    write_text(folder.report, "\n".join(lines))
+
+
+class _Progress:
+    """The live line: trials done, running, failed, and the best score so far."""
+
+    def __init__(self, total: int, done: int, metric: str, verbose: int) -> None:
+        self.total, self.metric, self.verbose = total, metric, verbose
+        self.done, self.failed = 0, 0
+        self.best: float | None = None
+        self.bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.verbose:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("trials"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[status]}"), transient=False,
+            )  # fmt: skip
+            self.bar.__enter__()
+            self.task = self.bar.add_task("sweep", total=self.total, status="")
+        return self
+
+    def record(self, result: TrialResult, running: int) -> None:
+        self.done += 1
+        self.failed += result.status == "failed"
+        if result.metric is not None and (
+            self.best is None or better(result.metric, self.best, self.metric)
+        ):
+            self.best = result.metric
+        if self.bar is not None:
+            best = "" if self.best is None else f"  best {self.metric} {self.best:.4f}"
+            status = f"running {running}  failed {self.failed}{best}"
+            self.bar.update(self.task, completed=self.done, status=status)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)

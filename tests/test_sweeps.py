@@ -1,0 +1,446 @@
+"""Sweeps on a real Dask cluster: planning, running, ranking, faults, resuming, the CLI.
+
+The cluster is a ``LocalCluster`` of two worker processes, started once for the tests that
+need one (they run in one pytest-xdist worker: the ``dask`` group).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backprop.cli.sweep import SWEPT, spread
+from backprop.run import Model
+from backprop.run.history_file import read_history
+from backprop.sweeps import Range, Space, resume, sweep
+from backprop.sweeps.file import read_sweep_file
+from backprop.sweeps.space import SETTINGS, parse_values
+from backprop.sweeps.trial import Trial, run_trial
+
+distributed = pytest.importorskip("distributed")
+
+#: Small trials: moons, a few epochs (each about 0.1 s).
+FAST = {"epochs": 15}
+#: The settings of a trial run directly, as a sweep's plan gives them.
+ONE = {"dataset": "moons", **FAST, "validation_split": 0.2}
+dask_group = pytest.mark.xdist_group("dask")
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[distributed.Client]:
+    """A client of a local cluster of two worker processes, one thread each."""
+    from backprop.sweeps.cluster import connect
+
+    with connect(workers=2) as dask:
+        yield dask
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+# -- the search space --------------------------------------------------------------------------
+
+
+def test_values_read_as_lists_ranges_and_single_values() -> None:
+    assert parse_values("lr", "0.001,0.01,0.1") == [0.001, 0.01, 0.1]
+    assert parse_values("seed", "0..4") == [0, 1, 2, 3, 4]
+    assert parse_values("lr", "1e-4..1e-1:log") == Range(1e-4, 0.1, log=True)
+    assert parse_values("lr", "0.5..1.5") == Range(0.5, 1.5)
+    assert parse_values("layers", "64,32,10") == [[64, 32, 10]]
+    assert parse_values("batch_size", "32,full") == [32, None]
+    assert parse_values("activation", "relu,tanh") == ["relu", "tanh"]
+    assert parse_values("dropout", "0,0.2") == [0.0, 0.2]
+    assert parse_values("schedule", "cosine,step:10:0.5") == ["cosine", "step:10:0.5"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "words"),
+    [
+        ("seed", "5..1", "low < high"),
+        ("lr", "fast", "expected a learning rate"),
+        ("layers", "64", "expected layer sizes"),
+        ("activation", "softmax", "expected sigmoid"),
+        ("epochs", "0", "positive number of epochs"),
+        ("seed", "0..4:log", "':log' is for real settings"),
+        ("lr", "0..1:log", "log range needs low > 0"),
+        ("momentum", "0.9", "not a setting a sweep can vary"),
+        ("dropout", "1", "dropout rate from 0 to below 1"),
+        ("schedule", "wobble", "unknown schedule 'wobble'"),
+    ],
+)
+def test_bad_values_name_the_setting_and_what_was_expected(name, text, words) -> None:
+    with pytest.raises(ValueError, match=words) as error:
+        parse_values(name, text)
+    assert name in str(error.value)
+
+
+def test_grid_is_every_combination_and_seeds_are_not_searched() -> None:
+    space = Space({"lr": [0.1, 0.01], "layers": [[2, 4, 1], [2, 8, 1]], "seed": "0..2"})
+    assert space.seeds == [0, 1, 2]
+    assert len(space.grid()) == 4
+    assert {"lr", "layers"} == set(space.grid()[0])
+    assert space.varied() == ["lr", "layers"]
+
+
+def test_a_grid_refuses_a_continuous_range_and_random_search_draws_from_it() -> None:
+    space = Space({"lr": "1e-4..1e-1:log", "activation": ["relu", "tanh"]})
+    with pytest.raises(ValueError, match="random search"):
+        space.grid()
+    first, again = space.random(50, seed=3), space.random(50, seed=3)
+    assert first == again  # seeded: the same draws every time
+    lrs = np.array([c["lr"] for c in first])
+    assert lrs.min() >= 1e-4 and lrs.max() <= 1e-1
+    assert (np.log10(lrs) < -2.5).mean() > 0.25  # log-uniform: a third below 10^-2.5...
+    assert {c["activation"] for c in first} == {"relu", "tanh"}
+    with pytest.raises(ValueError, match="trials=0"):
+        space.random(0)
+
+
+def test_space_values_from_python_and_files_are_checked_alike() -> None:
+    space = Space({"layers": [64, 32, 10], "epochs": 5, "l2": {"low": 1e-5, "high": 1e-2}})
+    assert space.values["layers"] == [[64, 32, 10]]
+    assert space.values["epochs"] == [5]
+    assert space.values["l2"] == Range(1e-5, 1e-2)
+    with pytest.raises(ValueError, match="empty list"):
+        Space({"lr": []})
+    with pytest.raises(ValueError, match="only real settings"):
+        Space({"epochs": Range(1, 5)})
+
+
+def test_the_command_line_offers_every_setting_a_sweep_can_vary() -> None:
+    assert set(SWEPT) == set(SETTINGS)
+
+
+def test_several_words_after_a_swept_option_are_its_values() -> None:
+    words = ["digits", "--layers", "64,32,10", "64,64,10", "--seed", "0..2", "--quiet"]
+    assert spread(words) == [
+        "digits", "--layers", "64,32,10", "--layers", "64,64,10", "--seed", "0..2", "--quiet",
+    ]  # fmt: skip
+    # A word that is not a value of the option ends it: DATASET may come last.
+    assert spread(["--lr", "0.1", "0.01", "moons"]) == ["--lr", "0.1", "--lr", "0.01", "moons"]
+
+
+def test_sweep_files_are_read_and_checked(tmp_path: Path) -> None:
+    good = tmp_path / "sweep.toml"
+    good.write_text(
+        'dataset = "moons"\ntrials = 4\n[settings]\nepochs = 3\n'
+        '[space]\nlr = "1e-3..1e-1:log"\nlayers = [[2, 8, 1], [2, 4, 1]]\n'
+    )
+    read = read_sweep_file(good)
+    assert read["trials"] == 4 and read["settings"] == {"epochs": 3}
+    assert Space(read["space"]).values["layers"] == [[2, 8, 1], [2, 4, 1]]
+    for text, words in [
+        ("[space\n", "not valid TOML"),
+        ("[space]\nlr = [0.1]\nwat = 1\n[other]\n", "unknown key other"),
+        ("trials = 'many'\n[space]\nlr = [0.1]\n", "trials = 'many': expected int"),
+        ("dataset = 'moons'\n", "no \\[space\\] table"),
+    ]:
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        with pytest.raises(ValueError, match=words):
+            read_sweep_file(bad)
+
+
+# -- one trial, in process ---------------------------------------------------------------------
+
+
+def test_a_trial_is_a_run_folder_with_its_result(tmp_path: Path) -> None:
+    trial = Trial("0001", 0, {"lr": 0.01}, seed=0)
+    result = run_trial(trial, ONE, None, "val_accuracy", tmp_path / "t")
+    assert result.status == "ok" and result.epochs == 15
+    history = read_history(tmp_path / "t" / "history.csv")
+    assert result.metric == history.history["val_accuracy"][-1]
+    assert Model.load(tmp_path / "t" / "model.npz").info["config"]["lr"] == 0.01
+    assert json.loads((tmp_path / "t" / "result.json").read_text())["status"] == "ok"
+    # Run again, the finished trial is read back, not trained again.
+    again = run_trial(trial, ONE, None, "val_accuracy", tmp_path / "t")
+    assert again == result
+
+
+def test_a_trial_trains_with_the_training_features_it_is_given(tmp_path: Path) -> None:
+    params = {"lr": 0.01, "dropout": 0.2, "l1": 1e-4, "schedule": "cosine"}
+    result = run_trial(Trial("0001", 0, params, 0), ONE, None, "val_loss", tmp_path / "t")
+    assert result.status == "ok", result.error
+    history = read_history(tmp_path / "t" / "history.csv")
+    assert history.history["lr"][-1] < history.history["lr"][0]  # the cosine schedule ran
+    assert result.metric == history.history["val_loss"][-1]
+
+
+def test_a_diverging_trial_is_a_failed_result(tmp_path: Path) -> None:
+    trial = Trial("0001", 0, {"lr": 1e3, "optimizer": "momentum", "activation": "identity"}, 0)
+    result = run_trial(trial, ONE, None, "val_accuracy", tmp_path / "t")
+    assert result.status == "failed" and result.metric is None
+    assert "DivergenceError: training diverged" in (result.error or "")
+
+
+def test_a_trial_left_half_done_is_trained_anew_to_the_same_weights(tmp_path: Path) -> None:
+    trial = Trial("0001", 0, {"lr": 0.01}, seed=4)
+    first = run_trial(trial, ONE, None, "val_accuracy", tmp_path / "a")
+    stale = tmp_path / "b"
+    stale.mkdir()
+    (stale / "checkpoint.npz").write_bytes(b"what a killed worker left")
+    second = run_trial(trial, ONE, None, "val_accuracy", stale)
+    assert second.metric == first.metric
+    a, b = (Model.load(p / "model.npz").network for p in (tmp_path / "a", stale))
+    for x, y in zip(a.parameters, b.parameters, strict=True):
+        assert np.array_equal(x, y)
+
+
+def test_folds_score_each_sample_once_with_the_same_folds_for_every_seed(tmp_path: Path) -> None:
+    from backprop.data.preprocessing import fold_split
+
+    X, y = np.arange(40).reshape(20, 2), np.repeat([0, 1], 10)
+    held = [fold_split(X, y, 4, k)[1][:, 0] for k in range(4)]
+    assert sorted(np.concatenate(held).tolist()) == list(range(0, 40, 2))
+    for h in held:  # stratified: each fold holds its share of each class
+        assert np.bincount(y[h // 2], minlength=2).min() >= 2
+    # A trial on a fold: its run's config says which.
+    trial = Trial("0001", 0, {"lr": 0.01}, seed=1, fold=2)
+    run_trial(trial, {**ONE, "validation_split": None}, 3, "val_accuracy", tmp_path / "t")
+    config = Model.load(tmp_path / "t" / "model.npz").info["config"]
+    assert (config["folds"], config["fold"], config["seed"]) == (3, 2, 1)
+
+
+def test_a_plan_that_the_data_refuses_fails_before_anything_runs(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="layers=3,8,1 starts with 3 inputs"):
+        sweep("moons", {"layers": ["3,8,1"]}, directory=tmp_path / "s", workers=1)
+    with pytest.raises(ValueError, match="metric='val_r2'"):
+        sweep("moons", {"lr": [0.1]}, metric="val_r2", directory=tmp_path / "s", workers=1)
+    assert not (tmp_path / "s").exists()
+
+
+# -- on a Dask cluster -------------------------------------------------------------------------
+
+
+@dask_group
+def test_a_sweep_runs_every_trial_and_ranks_the_candidates(client, tmp_path: Path) -> None:
+    seen = []
+    result = sweep(
+        "moons",
+        {"lr": [0.003, 0.03], "layers": ["2,8,1"], "seed": "0..1"},
+        settings=FAST,
+        directory=tmp_path / "s",
+        client=client,
+        verbose=0,
+        on_result=seen.append,
+    )
+    assert result.finished and result.failed == 0 and len(seen) == 4
+    folder = tmp_path / "s"
+    trials = _rows(folder / "trials.csv")
+    assert [r["trial"] for r in trials] == ["0001", "0002", "0003", "0004"]
+    # Each candidate's score is the mean of its trials' metric, read back from their runs.
+    for candidate in result.ranked:
+        scores = [
+            read_history(folder / "trials" / r.trial.id / "history.csv").history["val_accuracy"][-1]
+            for r in candidate.results
+        ]
+        assert candidate.mean == pytest.approx(np.mean(scores), abs=1e-15)
+    assert result.ranked[0].mean >= result.ranked[1].mean
+    ranked = _rows(folder / "candidates.csv")
+    assert [float(r["val_accuracy_mean"]) for r in ranked] == [c.mean for c in result.ranked]
+    best = result.ranked[0].best_trial("val_accuracy")
+    assert best is not None
+    model = folder / "trials" / best.trial.id / "model.npz"
+    assert (folder / "best-model.npz").read_bytes() == model.read_bytes()
+    assert (folder / "val_accuracy-by-lr.png").is_file()
+    assert (folder / "learning-curves.png").is_file()
+    assert "rank" in (folder / "report.txt").read_text()
+
+
+@dask_group
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(client, tmp_path: Path) -> None:
+    result = sweep(
+        "moons",
+        {"lr": [0.01, 1e3], "optimizer": ["momentum"], "activation": ["identity"]},
+        settings=FAST,
+        directory=tmp_path / "s",
+        client=client,
+        verbose=0,
+    )
+    assert result.finished and result.failed == 1
+    rows = {r["lr"]: r for r in _rows(tmp_path / "s" / "trials.csv")}
+    assert rows["1000"]["status"] == "failed"
+    assert "diverged" in rows["1000"]["error"]
+    assert rows["0.01"]["status"] == "ok"
+    assert result.best is not None and result.best.params["lr"] == 0.01
+
+
+@dask_group
+def test_an_interrupted_sweep_resumes_only_its_unfinished_trials(client, tmp_path: Path) -> None:
+    done: list[str] = []
+
+    def stop_after_two(result) -> None:
+        done.append(result.trial.id)
+        if len(done) == 2:
+            raise KeyboardInterrupt  # as Ctrl-C does, between two results
+
+    space = {"lr": [0.003, 0.01, 0.03], "seed": "0..1"}
+    first = sweep(
+        "moons", space, settings=FAST, directory=tmp_path / "s", client=client, verbose=0,
+        on_result=stop_after_two,
+    )  # fmt: skip
+    assert first.interrupted and len(first.results) >= 2 and not first.finished
+    assert not (tmp_path / "s" / "candidates.csv").exists()  # written when all have ended
+    kept = {r.trial.id: (tmp_path / "s" / "trials" / r.trial.id / "result.json").stat().st_mtime_ns
+            for r in first.results}  # fmt: skip
+    rerun: list[str] = []
+    second = resume(
+        tmp_path / "s", client=client, verbose=0, on_result=lambda r: rerun.append(r.trial.id)
+    )
+    assert second.finished and len(second.results) == 6
+    assert set(rerun) == {f"{n:04d}" for n in range(1, 7)} - set(kept)
+    for trial_id, mtime in kept.items():  # finished trials were not trained again
+        assert (tmp_path / "s" / "trials" / trial_id / "result.json").stat().st_mtime_ns == mtime
+    # A finished sweep resumed trains nothing, and needs no cluster.
+    third = resume(tmp_path / "s", verbose=0, on_result=rerun.append)
+    assert third.finished and len(rerun) == 6 - len(kept)
+    assert [c.mean for c in third.ranked] == [c.mean for c in second.ranked]
+
+
+@dask_group
+def test_a_worker_killed_mid_sweep_loses_no_trial(tmp_path: Path) -> None:
+    from backprop.sweeps.cluster import connect
+
+    killed: list[int] = []
+
+    def kill_a_busy_worker(result) -> None:
+        if killed:
+            return
+        busy = [address for address, keys in dask.processing().items() if keys]
+        if busy:
+            pid = dask.run(os.getpid, workers=busy[:1])[busy[0]]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    # A cluster of its own: the killed worker's nanny starts a new one, which takes a moment.
+    with connect(workers=2) as dask:
+        result = sweep(
+            "moons", {"lr": [0.001, 0.003, 0.01, 0.03], "seed": "0..1"},
+            settings={"epochs": 60}, directory=tmp_path / "s", client=dask, verbose=0,
+            on_result=kill_a_busy_worker,
+        )  # fmt: skip
+    assert killed, "no worker was busy when the first trial ended"
+    assert result.finished and result.failed == 0 and len(result.results) == 8
+    assert len(_rows(tmp_path / "s" / "trials.csv")) == 8
+
+
+@dask_group
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_grid_search_cv_runs_on_dask_through_joblib(client) -> None:
+    import joblib
+    from sklearn.datasets import make_moons
+    from sklearn.model_selection import GridSearchCV
+
+    from backprop.sklearn import BackpropClassifier
+
+    X, y = make_moons(120, noise=0.2, random_state=0)
+    grid = {"learning_rate_init": [0.003, 0.03], "hidden_layer_sizes": [(8,), (16,)]}
+    estimator = BackpropClassifier(max_iter=30, random_state=0)
+    here = GridSearchCV(estimator, grid, cv=3).fit(X, y)
+    with joblib.parallel_backend("dask", client=client):
+        there = GridSearchCV(estimator, grid, cv=3, n_jobs=-1).fit(X, y)
+    assert there.best_params_ == here.best_params_
+    np.testing.assert_array_equal(
+        there.cv_results_["mean_test_score"], here.cv_results_["mean_test_score"]
+    )
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+@dask_group
+def test_backprop_sweep_trains_ranks_and_resumes(cli, tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    done = cli("sweep", "moons", "--lr", "0.003", "0.03", "--epochs", "5", "--workers", "1",
+               "--out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "best val_accuracy" in done.stdout and str(out) in done.stdout
+    assert len(_rows(out / "trials.csv")) == 2
+    again = cli("sweep", "--resume", str(out), "--quiet")
+    assert again.returncode == 0 and "best val_accuracy" in again.stdout
+    # Each trial's folder is a run the other commands take.
+    evaluated = cli("evaluate", str(out / "trials" / "0001" / "model.npz"), "moons")
+    assert evaluated.returncode == 0, evaluated.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["moons", "--momentum", "0.9"], ["No such option", "--momentum"]),
+        (["moons", "--seed", "5..1"], ["seed='5..1'", "low < high"]),
+        (["moons", "--lr", "0.1,fast"], ["lr='fast'", "learning rate"]),
+        (["moons", "--lr", "1e-3..1e-1"], ["continuous", "random search"]),
+        (["moons"], ["nothing to sweep"]),
+        (["--lr", "0.1"], ["missing DATASET"]),
+        (["no-such-set", "--lr", "0.1"], ["no-such-set"]),
+        (["moons", "--lr", "0.1", "--resume", "x"], ["--resume continues", "dataset"]),
+    ],
+)
+def test_bad_sweeps_get_one_line_and_exit_2(cli, tmp_path: Path, args, words) -> None:
+    result = cli("sweep", *args, "--out", str(tmp_path / "s"))
+    result.assert_usage_error(*words)
+    assert not (tmp_path / "s").exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_within_seconds(cli, tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = cli("sweep", "moons", "--lr", "0.1", "--scheduler", "tcp://127.0.0.1:9",
+                 "--out", str(tmp_path / "s"))  # fmt: skip
+    result.assert_usage_error("tcp://127.0.0.1:9", "no Dask scheduler")
+    assert time.monotonic() - started < 15
+    assert not (tmp_path / "s").exists()
+
+
+def test_without_dask_sweep_says_how_to_install_it(cli, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    result = cli("sweep", "moons", "--lr", "0.1")
+    result.assert_usage_error("pip install 'backprop[dask]'")
+
+
+def test_a_sweep_file_on_the_command_line(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "sweep.toml"
+    bad.write_text("[space]\nlr = 'quick'\n")
+    cli("sweep", "moons", "--file", str(bad)).assert_usage_error("lr='quick'")
+
+
+def test_importing_the_sweeps_does_not_import_dask() -> None:
+    code = "import backprop, backprop.sweeps, sys; print('distributed' in sys.modules)"
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_ctrl_c_in_the_terminal_stops_a_sweep_that_resumes(cli, tmp_path: Path) -> None:
+    """The real thing: SIGINT to the command's process group, as a terminal's Ctrl-C sends."""
+    import subprocess
+
+    out = tmp_path / "s"
+    command = [sys.executable, "-m", "backprop", "sweep", "moons", "--lr", "0.001,0.003,0.01",
+               "--seed", "0..2", "--epochs", "25", "--workers", "1", "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(out.glob("trials/*/result.json")):
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "backprop sweep --resume" in stderr
+    finished = len(list(out.glob("trials/*/result.json")))
+    assert 1 <= finished < 9
+    assert len(_rows(out / "trials.csv")) == finished
+    resumed = cli("sweep", "--resume", str(out), "--workers", "2", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(_rows(out / "trials.csv")) == 9
