@@ -374,6 +374,16 @@ def test_backprop_sweep_trains_ranks_and_resumes(cli, tmp_path: Path) -> None:
     assert evaluated.returncode == 0, evaluated.stderr
 
 
+@dask_group
+def test_backprop_sweep_runs_on_a_cluster_given_by_its_address(cli, client, tmp_path) -> None:
+    address = client.scheduler.address
+    done = cli("sweep", "moons", "--lr", "0.01", "--epochs", "3", "--scheduler", address,
+               "--out", str(tmp_path / "s"), "--quiet")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _rows(tmp_path / "s" / "trials.csv")[0]["status"] == "ok"
+    assert len(client.scheduler_info()["workers"]) == 2  # the cluster is left running
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -382,6 +392,7 @@ def test_backprop_sweep_trains_ranks_and_resumes(cli, tmp_path: Path) -> None:
         (["moons", "--lr", "0.1,fast"], ["lr='fast'", "learning rate"]),
         (["moons", "--lr", "1e-3..1e-1"], ["continuous", "random search"]),
         (["moons"], ["nothing to sweep"]),
+        (["moons", "--lr", "0.1", "--epochs", "0"], ["epochs='0'", "positive number"]),
         (["--lr", "0.1"], ["missing DATASET"]),
         (["no-such-set", "--lr", "0.1"], ["no-such-set"]),
         (["moons", "--lr", "0.1", "--resume", "x"], ["--resume continues", "dataset"]),

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from backprop.data.registry import available
 from backprop.data.registry import load as load_dataset
+from backprop.engine.validation import check_positive_int
 from backprop.run import RunConfig, build_network
 from backprop.run.folder import write_text
 from backprop.sweeps import cluster
@@ -234,6 +235,7 @@ def _check(trial: Trial, settings: Mapping[str, Any], folds: int | None, data: A
         config = trial.config({"dataset": data.name, **settings}, folds).resolved(data)
         build_network(config, data)
         get_optimizer(config.optimizer, config.lr)
+        check_positive_int("epochs", config.epochs)
     except (ValueError, TypeError) as error:
         described = ", ".join(f"{k}={v}" for k, v in trial.params.items())
         raise ValueError(f"{described or 'the settings'}: {error}") from None
