@@ -31,6 +31,7 @@ def test_available_lists_every_builtin_with_a_description():
         "circles",
         "spiral",
         "blobs",
+        "ripple",
         "mnist",
     ]
     assert all(isinstance(text, str) and text for text in names.values())

@@ -20,6 +20,7 @@ from backprop.cli.datasets import datasets
 from backprop.cli.evaluate import evaluate
 from backprop.cli.explain import explain
 from backprop.cli.export import export
+from backprop.cli.playground import playground
 from backprop.cli.plot import plot
 from backprop.cli.predict import predict
 from backprop.cli.sweep import sweep
@@ -36,7 +37,7 @@ def cli() -> None:
     """Train feedforward neural networks with backpropagation, and see every number."""
 
 
-for command in (train, evaluate, predict, explain, export, plot, sweep, datasets):
+for command in (train, evaluate, predict, explain, export, plot, sweep, datasets, playground):
     cli.add_command(command)
 
 

@@ -26,6 +26,7 @@ DESCRIPTIONS = {
     "circles": "a circle inside a circle: 500 x 2, noise 0.1, factor 0.5, 2 classes",
     "spiral": "three-armed spiral (CS231n): 300 x 2, 3 classes",
     "blobs": "three Gaussian blobs: 500 x 2, 3 classes",
+    "ripple": "a rippled surface over the plane: 500 x 2, noise 0.1, regression",
     "mnist": MNIST_DESCRIPTION,
 }
 
@@ -109,6 +110,17 @@ def make_spiral(
     return X, y
 
 
+def make_ripple(
+    seed: int = 0, n_samples: int = 500, noise: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """A 2-D regression set: y = sin(2 x1) cos(2 x2) + x1 / 2 plus Gaussian noise, x uniform
+    in [-2, 2]^2. A smooth surface with hills and valleys that a straight plane cannot fit."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2.0, 2.0, size=(n_samples, 2))
+    y = np.sin(2 * X[:, 0]) * np.cos(2 * X[:, 1]) + X[:, 0] / 2
+    return X, y + noise * rng.standard_normal(n_samples)
+
+
 def load_builtin(name: str, *, data_dir: str | os.PathLike[str] | None, seed: int) -> Dataset:
     """Dispatch a built-in name to its loader."""
     if name in _GATES:
@@ -117,6 +129,18 @@ def load_builtin(name: str, *, data_dir: str | os.PathLike[str] | None, seed: in
         return _digits()
     if name == "mnist":
         return load_mnist(data_dir)
+    if name == "ripple":
+        X, y = make_ripple(seed)
+        return Dataset(
+            name=name,
+            X=X,
+            y=y,
+            task="regression",
+            classes=None,
+            feature_names=["x1", "x2"],
+            target_name="y",
+            description=f"{DESCRIPTIONS[name]} (seed {seed})",
+        )
     makers: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray]]] = {
         "moons": _make_moons,
         "circles": _make_circles,

@@ -17,6 +17,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from backprop.engine.network import Network
+from backprop.explain.names import Names, tutorial_names
 from backprop.explain.sections import Row, Section
 from backprop.explain.step import Step
 from backprop.explain.trace import Trace
@@ -249,10 +251,44 @@ def _svg(
     digits: int,
 ) -> str:
     """An SVG of the network: outputs in the nodes, weights on the edges, biases under nodes."""
+    return network_svg(trace.sizes, trace.names, weights, biases, outputs, trace.y, digits)
+
+
+def network_diagram(net: Network, digits: int = 4) -> str | None:
+    """An SVG of ``net``: its neurons named as the tutorials do, each weight's sign and size on
+    its edge (labelled for small networks) and its biases; None when a layer is too wide to
+    draw. ``Network._repr_svg_`` shows it in Jupyter."""
+    if max(net.sizes) > MAX_DRAWN:
+        return None
+    names = tutorial_names(net.sizes, net.has_bias)
+    weights = [layer.weights for layer in net.layers]
+    biases = [layer.bias for layer in net.layers]
+    return network_svg(net.sizes, names, weights, biases, digits=digits, style=SVG_STYLE)
+
+
+#: The look of a diagram that stands alone (the HTML page styles its own through CSS).
+SVG_STYLE = (
+    "text { font-family: system-ui, sans-serif; } "
+    ".label { font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }"
+)
+
+
+def network_svg(
+    sizes: list[int],
+    names: Names,
+    weights: list[np.ndarray],
+    biases: list[np.ndarray | None],
+    outputs: list[np.ndarray] | None = None,
+    targets: np.ndarray | None = None,
+    digits: int = 4,
+    style: str = "",
+) -> str:
+    """An SVG of a network: weights on the edges, biases under the nodes, and when given, the
+    outputs in the nodes, the targets beside the output layer and a stylesheet."""
     dx, dy, r, margin = 260, 86, 29, 40
-    sizes, names = trace.sizes, trace.names
     tallest = max(sizes)
-    width = margin * 2 + dx * (len(sizes) - 1) + 90  # room for the targets on the right
+    room = 90 if targets is not None else 2 * r  # the targets on the right, or the nodes
+    width = margin * 2 + dx * (len(sizes) - 1) + room
     height = margin * 2 + dy * (tallest - 1) + 24
 
     def position(layer: int, j: int) -> tuple[float, float]:
@@ -287,14 +323,17 @@ def _svg(
         for j in range(size):
             cx, cy = position(layer, j)
             name = names.neurons[layer][j]
-            value = format_number(float(outputs[layer][j]), digits)
             nodes.append(
                 f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{fill}" stroke="#374151"/>'
-                f'<text x="{cx:.1f}" y="{cy - 4:.1f}" text-anchor="middle" font-size="12" '
-                f'font-weight="700">{_e(name)}</text>'
-                f'<text x="{cx:.1f}" y="{cy + 11:.1f}" text-anchor="middle" '
-                f'font-size="11">{_e(value)}</text>'
+                f'<text x="{cx:.1f}" y="{cy - (4 if outputs is not None else -4):.1f}" '
+                f'text-anchor="middle" font-size="12" font-weight="700">{_e(name)}</text>'
             )
+            if outputs is not None:
+                value = format_number(float(outputs[layer][j]), digits)
+                nodes.append(
+                    f'<text x="{cx:.1f}" y="{cy + 11:.1f}" text-anchor="middle" '
+                    f'font-size="11">{_e(value)}</text>'
+                )
             bias = biases[layer - 1] if layer > 0 else None
             bias_names = names.biases[layer - 1] if layer > 0 else None
             if bias is not None and bias_names is not None:
@@ -303,14 +342,18 @@ def _svg(
                     f'<text class="label" x="{cx:.1f}" y="{cy + r + 13:.1f}" '
                     f'text-anchor="middle">{_e(text)}</text>'
                 )
-            if layer == len(sizes) - 1:
-                target = f"target {format_number(float(trace.y[j]), digits)}"
+            if layer == len(sizes) - 1 and targets is not None:
+                target = f"target {format_number(float(targets[j]), digits)}"
                 nodes.append(
                     f'<text x="{cx + r + 8:.1f}" y="{cy + 4:.1f}" font-size="11">'
                     f"{_e(target)}</text>"
                 )
-    title = f"The {'-'.join(map(str, sizes))} network: outputs in the nodes, weights on the edges"
+    shown = "outputs in the nodes, weights" if outputs is not None else "weights"
+    title = f"The {'-'.join(map(str, sizes))} network: {shown} on the edges"
     return (
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-        f"<title>{_e(title)}</title>" + "".join(edges + labels + nodes) + "</svg>"
+        f"<title>{_e(title)}</title>"
+        + (f"<style>{style}</style>" if style else "")
+        + "".join(edges + labels + nodes)
+        + "</svg>"
     )

@@ -78,6 +78,18 @@ class Trace:
             update_section(step, self.names, self.lr),
         ]
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a trace as its HTML page, in a frame so that its styles stay in it."""
+        import html
+
+        from backprop.explain.render import to_html
+
+        page = html.escape(to_html(self), quote=True)
+        return (
+            f'<iframe srcdoc="{page}" title="Backpropagation, step by step" '
+            'style="width: 100%; height: 640px; border: 1px solid #d1d5db;"></iframe>'
+        )
+
     def describe(self) -> str:
         """One line naming the network, the loss and the learning rate."""
         acts = self.activations

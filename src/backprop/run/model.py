@@ -15,7 +15,7 @@ from backprop.engine import metrics
 from backprop.engine.network import Network
 from backprop.run.reports import Report, classification, regression
 from backprop.saving.checkpoint import Checkpoint, save_checkpoint
-from backprop.saving.model_file import ModelFileError, SavedModel, load_model, save
+from backprop.saving.model_file import ModelFileError, SavedModel, load_model, save, to_bytes
 from backprop.training.history import History
 
 
@@ -71,6 +71,10 @@ class Model:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         return save(self.network, path, self._metadata(), self._arrays())
+
+    def to_bytes(self) -> bytes:
+        """The model file's bytes, made in memory (the playground's download)."""
+        return to_bytes(self.network, self._metadata(), self._arrays())
 
     def save_checkpoint(
         self,

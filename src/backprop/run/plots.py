@@ -7,6 +7,7 @@ needs a display or changes matplotlib's global state.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -66,6 +67,18 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: PathLike) -
     ``history`` is ``History.history`` (or the History itself): lists under "loss",
     "val_loss", "accuracy" and "val_accuracy", one value per epoch.
     """
+    return save_png(history_figure(history), path)
+
+
+def history_png(history: Mapping[str, Sequence[float]] | Any) -> bytes:
+    """``plot_history``'s picture as PNG bytes, made in memory (a History in Jupyter)."""
+    buffer = io.BytesIO()
+    history_figure(history).savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def history_figure(history: Mapping[str, Sequence[float]] | Any) -> Figure:
+    """The figure of ``plot_history``."""
     logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
     if "loss" not in logs:
         raise ValueError(f"history has no 'loss' to plot, only {', '.join(logs) or 'nothing'}")
@@ -81,7 +94,7 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: PathLike) -
         ax.set(xlabel="epoch", ylabel=metric, title=f"{metric} per epoch")
         ax.grid(alpha=0.3)
         ax.legend()
-    return save_png(figure, path)
+    return figure
 
 
 def plot_confusion_matrix(

@@ -18,6 +18,7 @@ half-written model where a good one was.
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -30,6 +31,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from backprop.engine.backend import host, to_numpy
 from backprop.engine.layers import Dense
 from backprop.engine.network import DTYPES, Network
 from backprop.saving.atomic import write_atomically
@@ -91,6 +93,28 @@ def save(
     JSON, and arrays of Python objects (which only pickle could store).
     """
     path = Path(path)
+    content = _contents(net, metadata, arrays)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
+    # numpy's stubs type **kwds as its allow_pickle flag; the keys here are array names.
+    return write_atomically(path, lambda file: np.savez(file, **content))  # type: ignore[arg-type]
+
+
+def to_bytes(
+    net: Network,
+    metadata: dict[str, Any] | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
+) -> bytes:
+    """The bytes :func:`save` would write, made in memory (for a download, say)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **_contents(net, metadata, arrays))  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+def _contents(
+    net: Network, metadata: dict[str, Any] | None, arrays: dict[str, np.ndarray] | None
+) -> dict[str, np.ndarray]:
+    """The arrays of a model file: the JSON header, the parameters and the extra arrays."""
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -117,22 +141,20 @@ def save(
             f"may take {MAX_HEADER_CHARS} (MAX_HEADER_CHARS)"
         )
     content: dict[str, np.ndarray] = {"header": np.array(header_json)}
+    # NumPy arrays whatever the backend: a model trained on a GPU loads on a machine without.
     for i, layer in enumerate(net.layers):
-        content[f"layer{i}.weights"] = layer.weights
+        content[f"layer{i}.weights"] = to_numpy(layer.weights)
         if layer.bias is not None:
-            content[f"layer{i}.bias"] = layer.bias
+            content[f"layer{i}.bias"] = to_numpy(layer.bias)
     for name, array in (arrays or {}).items():
-        array = np.asarray(array)
+        array = np.asarray(host(array))
         if array.dtype.hasobject:  # np.savez would pickle it, and load_model refuse it
             raise TypeError(
                 f"arrays[{name!r}] holds Python objects (dtype {array.dtype}): a model file "
                 "holds numbers and strings only, as it is read without pickle"
             )
         content[f"extra.{name}"] = array
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
-    # numpy's stubs type **kwds as its allow_pickle flag; the keys here are array names.
-    return write_atomically(path, lambda file: np.savez(file, **content))  # type: ignore[arg-type]
+    return content
 
 
 def load_model(path: str | os.PathLike[str]) -> SavedModel:
@@ -169,9 +191,12 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     return SavedModel(net, header["metadata"], arrays)
 
 
-def load(path: str | os.PathLike[str]) -> Network:
-    """The network stored in a model file."""
-    return load_model(path).network
+def load(
+    path: str | os.PathLike[str], backend: str = "numpy", device: str | None = None
+) -> Network:
+    """The network stored in a model file, on ``backend`` and ``device`` (see ``Network``):
+    a file is the same whichever backend wrote it."""
+    return load_model(path).network.to(backend, device)
 
 
 def _read_header(path: Path, archive: Archive) -> dict[str, Any]:

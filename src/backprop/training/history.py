@@ -47,6 +47,14 @@ class History(Callback):
         for i, epoch in enumerate(later.epoch):
             self.record(epoch, {k: v[i] for k, v in later.history.items()})
 
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter plots a history: loss (and accuracy) per epoch; None before any epoch."""
+        if "loss" not in self.history:
+            return None
+        from backprop.run.plots import history_png
+
+        return history_png(self)
+
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 

@@ -1,0 +1,100 @@
+"""``serve``: the playground on a local port, opened in the user's browser, until Ctrl-C.
+
+It binds 127.0.0.1 unless told otherwise; any other address is announced with a warning, as
+anyone who can reach it can then use the server. The ``Host`` names it answers to are its own
+(``127.0.0.1:PORT`` and ``localhost:PORT``, plus the address given and this machine's names
+when serving beyond it), so that a page elsewhere cannot reach it by DNS rebinding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+import sys
+import threading
+import time
+import webbrowser
+
+#: The address served unless ``host`` says otherwise.
+LOCALHOST = "127.0.0.1"
+
+
+def free_port(host: str = LOCALHOST) -> int:
+    """A port no one listens on now, chosen by the operating system."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reached from this machine only (127.0.0.1, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_names(host: str, port: int) -> list[str]:
+    """The ``Host`` headers the server answers: its own names, with the port."""
+    names = {LOCALHOST, "localhost", "[::1]"}
+    if not is_loopback(host):
+        names |= {socket.gethostname(), socket.getfqdn()}
+        if host not in ("0.0.0.0", "::"):
+            names.add(f"[{host}]" if ":" in host else host)
+        else:
+            with contextlib.suppress(OSError):  # a machine without a resolvable name
+                names |= set(socket.gethostbyname_ex(socket.gethostname())[2])
+    return sorted(f"{name}:{port}".lower() for name in names)
+
+
+def serve(
+    host: str = LOCALHOST, port: int | None = None, open_browser: bool = True, quiet: bool = False
+) -> None:
+    """Serve the playground on ``host:port`` (a free port by default) until Ctrl-C."""
+    import uvicorn
+
+    from backprop.playground import limits
+    from backprop.playground.server import create_app
+
+    port = free_port(host) if port is None else port
+    hosts = host_names(host, port)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    if not is_loopback(host):
+        print(
+            f"warning: serving on {host}, not only this machine: anyone who can reach it can "
+            f"use the playground. It answers for {', '.join(hosts)}.",
+            file=sys.stderr,
+        )
+    app = create_app(hosts)
+    # A message may be a little longer than the bound the session checks, so that it is
+    # answered with an error rather than a closed socket.
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        ws_max_size=2 * limits.MAX_MESSAGE_BYTES,
+    )
+    server = uvicorn.Server(config)
+    if not quiet:
+        print(f"backprop playground at {url} (Ctrl-C stops it)", file=sys.stderr)
+    if open_browser:
+        threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
+    # On Ctrl-C uvicorn closes the sockets, then raises KeyboardInterrupt: the way a server
+    # is meant to stop, not an error.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not quiet:
+        print("backprop playground stopped", file=sys.stderr)
+
+
+def _open_when_started(server: object, url: str) -> None:
+    """Open the page once the server listens (at most ten seconds later)."""
+    for _ in range(100):
+        if getattr(server, "started", False):
+            webbrowser.open(url)
+            return
+        time.sleep(0.1)
