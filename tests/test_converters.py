@@ -217,6 +217,19 @@ def test_from_sklearn_refuses_an_unfitted_or_foreign_estimator() -> None:
         bp.Network.from_sklearn(LogisticRegression())
 
 
+def test_from_sklearn_points_backprops_own_estimator_at_its_network() -> None:
+    from backprop.sklearn import BackpropClassifier
+
+    # (its sigmoid output is not scikit-learn's "logistic": read as an MLP it would be refused
+    # with a message saying that backprop has no sigmoid)
+    X, y = np.arange(12.0).reshape(6, 2), np.array([0, 1] * 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = BackpropClassifier((3,), max_iter=2).fit(X, y)
+    with pytest.raises(TypeError, match=r"backprop's own BackpropClassifier.*mlp\.network_"):
+        bp.Network.from_sklearn(estimator)
+
+
 # -- PyTorch -------------------------------------------------------------------------------------
 
 

@@ -126,15 +126,31 @@ def test_plateau_reduces_after_patience_epochs_without_improvement() -> None:
     assert Plateau(patience=1, factor=0.1, min_lr=0.05).rates([1.0] * 4) == [1, 1, 0.1, 0.05]
 
 
-def test_plateau_watches_accuracy_upwards() -> None:
-    callback = bp.ReduceLROnPlateau(monitor="accuracy", patience=1, factor=0.5)
+# val_score: the accuracy or R² that the scikit-learn estimators log with early_stopping.
+@pytest.mark.parametrize("monitor", ["accuracy", "val_accuracy", "val_score"])
+def test_plateau_watches_accuracy_and_score_upwards(monitor: str) -> None:
+    callback = bp.ReduceLROnPlateau(monitor=monitor, patience=1, factor=0.5)
     net = bp.Network([2, 1])
     net.optimizer = bp.SGD(lr=1.0)
     callback.network = net
     callback.on_train_begin()
     for epoch, accuracy in enumerate([0.5, 0.6, 0.7, 0.7]):
-        callback.on_epoch_end(epoch, {"accuracy": accuracy})
+        callback.on_epoch_end(epoch, {monitor: accuracy})
     assert net.optimizer.lr == 0.5  # rising accuracy is progress; the flat last epoch is not
+
+
+def test_early_stopping_on_an_estimators_val_score_waits_while_it_rises() -> None:
+    from backprop.sklearn import BackpropRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    stop = bp.EarlyStopping(monitor="val_score", patience=2)
+    reg = BackpropRegressor((8,), early_stopping=True, max_iter=8, random_state=0, callbacks=[stop])
+    with pytest.warns(Warning):  # max_iter reached: the R² rose every epoch
+        reg.fit(X, y)
+    assert np.all(np.diff(reg.validation_scores_) > 0)
+    assert reg.n_iter_ == 8
 
 
 def test_plateau_in_fit_reacts_to_a_loss_that_stopped_improving(xor_data: tuple) -> None:
@@ -148,6 +164,13 @@ def test_plateau_in_fit_reacts_to_a_loss_that_stopped_improving(xor_data: tuple)
     net = bp.Network([2, 3, 1], seed=0)
     history = net.fit(X, Y, epochs=6, lr=2.0, callbacks=[bp.ReduceLROnPlateau("loss", patience=2)])
     assert history["lr"] == [2.0] * 6
+
+
+def test_plateau_takes_numpy_numbers() -> None:
+    # as a grid of settings (np.arange, np.linspace) hands them over
+    plateau = bp.ReduceLROnPlateau(factor=np.float32(0.5), cooldown=np.int64(2))
+    assert (plateau.factor, plateau.cooldown) == (0.5, 2)
+    assert type(plateau.cooldown) is int
 
 
 def test_plateau_needs_its_metric(xor_data: tuple) -> None:

@@ -258,6 +258,21 @@ def test_coefs_and_intercepts_are_the_networks_arrays(iris):
     np.testing.assert_array_equal(clf.network_.layers[2].bias, 0.0)
 
 
+def test_coefs_and_intercepts_can_be_assigned_whole(iris):
+    X, y = iris
+    source = BackpropClassifier((5,), max_iter=3, random_state=0).fit(X, y)
+    target = BackpropClassifier((5,), max_iter=3, random_state=1).fit(X, y)
+    target.coefs_, target.intercepts_ = source.coefs_, source.intercepts_  # copied, as MLP's
+    np.testing.assert_array_equal(target.predict_proba(X), source.predict_proba(X))
+    assert target.coefs_[0] is not source.coefs_[0]  # each keeps its own arrays
+    with pytest.raises(ValueError, match=r"coefs_ holds one array per layer, 2 here, got 1"):
+        target.coefs_ = source.coefs_[:1]
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(5, 3\).*shape \(3, 5\)"):
+        target.coefs_[1] = np.zeros((3, 5))
+    with pytest.raises(AttributeError, match="intercepts_ can be assigned once the estimator is"):
+        BackpropClassifier().intercepts_ = source.intercepts_
+
+
 @pytest.mark.parametrize("Estimator", [BackpropClassifier, BackpropRegressor])
 def test_parameters_follow_the_input_dtype(iris, Estimator):
     X, y = iris
@@ -288,11 +303,56 @@ def test_squared_error_loss_is_sklearns_for_several_targets(diabetes):
     Y = np.column_stack([y, y**2])
     reg = BackpropRegressor((6,), solver="lbfgs", max_iter=5, alpha=0.0, random_state=0)
     reg.fit(X, Y)
-    assert reg.network_.loss.name == "squared_error"
+    # Trained on half the sum over the targets (MLPRegressor's deltas a - y), reported as
+    # half the mean over them (MLPRegressor's loss_).
+    assert reg.network_.loss.name == "half_squared_error"
     assert reg.loss_ == pytest.approx(0.5 * np.mean((reg.predict(X) - Y) ** 2), rel=1e-9)
+    assert reg.loss_curve_[-1] == reg.loss_
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_several_targets_train_as_mlpregressor_from_the_same_weights(diabetes, solver):
+    """MLPRegressor steps on each output's error a - y (not on the gradient of the mean over
+    the targets that its loss_ reports): ours takes the same steps and reports the same loss_."""
+    X, y = diabetes
+    Y = np.column_stack([y, -y, 0.5 * y])
+    settings = {
+        "solver": solver, "learning_rate_init": 0.01, "shuffle": False, "max_iter": 10,
+        "alpha": 0.01, "batch_size": 34, "momentum": 0.5, "n_iter_no_change": 100,
+    }  # fmt: skip
+    # (34 divides the 442 samples: on a shorter last batch scikit-learn divides alpha by that
+    # batch's size, Network.fit by batch_size.)
+    theirs = MLPRegressor(hidden_layer_sizes=(8,), activation="tanh", random_state=0, **settings)
+    theirs.fit(X, Y)
+    ours = start_from_sklearns_weights(BackpropRegressor((8,), "tanh", solver="lbfgs"), X, Y, 0)
+    ours.best_loss_, ours.loss_curve_ = np.inf, []
+    ours.set_params(**settings).fit(X, Y)
+    # Adam's steps differ in where epsilon enters (see the classifier's test above).
+    tolerance = 1e-12 if solver == "sgd" else 1e-4
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), atol=tolerance)
+    # The L2 term is taken at the end of each epoch here, before each step there.
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-2)
 
 
 # -- edge cases ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_equal_sample_weights_still_scale_alpha_as_in_sklearn(iris, solver):
+    """alpha is relative to the samples' summed weight: weights of 5 for every sample are
+    alpha / 5 (as in MLPClassifier), though the network sees no weights at all."""
+    X, y = iris
+    settings = {"solver": solver, "max_iter": 5, "random_state": 0}
+    weighted = BackpropClassifier((5,), alpha=1.0, **settings)
+    weighted.fit(X, y, sample_weight=np.full(len(y), 5.0))
+    fifth = BackpropClassifier((5,), alpha=0.2, **settings).fit(X, y)
+    np.testing.assert_allclose(weighted.predict_proba(X), fifth.predict_proba(X), atol=1e-9)
+
+
+def test_class_weights_of_zero_for_every_class_are_refused(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="zero for every sample"):
+        BackpropClassifier(class_weight={0: 0.0, 1: 0.0, 2: 0.0}).fit(X, y)
 
 
 def test_huge_inputs_get_a_value_error_that_points_at_the_data(iris):
@@ -408,6 +468,19 @@ def test_lbfgs_reports_one_subtask_per_iteration(iris):
     clf.set_callbacks(monitor).fit(X, y)
     rows = monitor.get_logs().data
     assert sum(row["task_name"] == "lbfgs-iteration" for row in rows) == clf.n_iter_ == 7
+
+
+def test_a_schedule_goes_on_across_partial_fit_calls(iris):
+    X, y = iris
+    schedule = bp.ExponentialDecay(rate=0.5)
+    clf = BackpropClassifier((4,), learning_rate_init=0.1, random_state=0, callbacks=[schedule])
+    rates = []
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+        rates.append(clf._optimizer.lr)
+    assert rates == [0.1, 0.05, 0.025]  # epochs 0, 1, 2 of one training
+    clf.set_params(max_iter=2).fit(X, y)  # a fit is a training of its own: from epoch 0
+    assert clf._optimizer.lr == 0.05
 
 
 def test_convergence_warning_points_at_the_callers_line(iris):

@@ -106,6 +106,11 @@ def sklearn_parts(mlp: Any) -> Parts:
     name = type(mlp).__name__
     if not hasattr(mlp, "activation") or not hasattr(mlp, "hidden_layer_sizes"):
         raise TypeError(f"mlp must be a scikit-learn MLPClassifier or MLPRegressor, got {name}")
+    if type(mlp).__module__.startswith("backprop."):  # BackpropClassifier or BackpropRegressor
+        raise TypeError(
+            f"mlp is backprop's own {name}, whose network is its network_ attribute: take "
+            "mlp.network_ (or mlp.network_.copy()) instead of Network.from_sklearn(mlp)"
+        )
     if not hasattr(mlp, "coefs_"):
         raise ValueError(
             f"this {name} is not fitted yet: call its fit method before Network.from_sklearn"

@@ -29,7 +29,7 @@ def check_dropout(dropout: Any, n_hidden: int) -> list[float]:
     """
     expected = (
         "expected a rate p with 0 <= p < 1 (the probability that a hidden unit is dropped in a "
-        f"training step), or a list of {n_hidden} such rates, one per hidden layer"
+        f"training step), or a list of such rates, one per hidden layer ({n_hidden} here)"
     )
     if isinstance(dropout, (str, bytes)) or not (
         _is_real(dropout) or isinstance(dropout, Iterable)

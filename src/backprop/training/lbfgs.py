@@ -18,18 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+# CHUNK: the rows per pass through the network that ``predict`` takes too, so that memory
+# stays bounded when the full batch is evaluated.
+from backprop.engine.network import CHUNK, Network
 from backprop.engine.validation import check_non_negative_float, check_positive_int
 from backprop.training.batches import dense_rows
-
-if TYPE_CHECKING:
-    from backprop.engine.network import Network
-
-#: Rows per pass through the network when evaluating the full batch: memory stays bounded.
-CHUNK = 4096
 
 
 @dataclass
@@ -38,6 +35,8 @@ class LbfgsResult:
 
     #: The objective (mean loss plus the L2 penalty) at the final parameters.
     loss: float
+    #: The L2 penalty's part of ``loss``.
+    penalty: float
     #: Iterations run (each one or more evaluations of the loss and gradient).
     n_iter: int
     #: Evaluations of the loss and gradient.
@@ -59,14 +58,15 @@ def fit_lbfgs(
     tol: float = 1e-4,
     weight_decay: float = 0.0,
     sample_weight: np.ndarray | None = None,
-    callback: Callable[[int, float], None] | None = None,
+    callback: Callable[[int, float, float], None] | None = None,
 ) -> LbfgsResult:
     """Minimise ``net``'s mean loss on (X, Y) (plus ``weight_decay / 2 * sum(W**2)``) by L-BFGS.
 
     X and Y are arrays the network has checked (``net.check_data``), or X a SciPy sparse
     matrix of the right width, whose rows are made dense a chunk at a time. ``sample_weight``
-    (checked, averaging 1) weighs each sample's loss. ``callback(iteration, loss)`` is called
-    after every iteration. The network ends at the best parameters L-BFGS found.
+    (checked, averaging 1) weighs each sample's loss. ``callback(iteration, loss, penalty)`` is
+    called after every iteration with the objective and the L2 penalty's part of it. The network
+    ends at the best parameters L-BFGS found.
     """
     max_iter = check_positive_int("max_iter", max_iter)
     max_fun = check_positive_int("max_fun", max_fun)
@@ -87,7 +87,8 @@ def fit_lbfgs(
         nonlocal iterations
         iterations += 1
         if callback is not None:
-            callback(iterations, float(intermediate_result.fun))
+            penalty = l2_penalty(intermediate_result.x[: net.n_weights], weight_decay)
+            callback(iterations, float(intermediate_result.fun), penalty)
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         result = scipy.optimize.minimize(
@@ -101,6 +102,7 @@ def fit_lbfgs(
     net.parameter_vector[...] = result.x
     return LbfgsResult(
         loss=float(result.fun),
+        penalty=l2_penalty(result.x[: net.n_weights], weight_decay),
         n_iter=min(int(result.nit), max_iter),
         n_fun=int(result.nfev),
         converged=result.status == 0,
@@ -138,9 +140,14 @@ def full_batch_loss_and_gradient(
     loss = total / n
     if weight_decay:
         W = net.parameter_vector[: net.n_weights]  # the front of the vector: no decay on biases
-        loss += 0.5 * weight_decay * float(np.dot(W, W))
+        loss += l2_penalty(W, weight_decay)
         gradient[: net.n_weights] += weight_decay * W
     return loss
+
+
+def l2_penalty(W: np.ndarray, weight_decay: float) -> float:
+    """``weight_decay / 2 * sum(W**2)`` for the weights W (the front of a parameter vector)."""
+    return 0.5 * weight_decay * float(np.dot(W, W)) if weight_decay else 0.0
 
 
 def _chunk(

@@ -4,6 +4,7 @@ ReduceLROnPlateau does)."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,18 +35,11 @@ class ReduceLROnPlateau(Callback):
         cooldown: int = 0,
         min_lr: float = 0.0,
     ) -> None:
-        if isinstance(factor, bool) or not (isinstance(factor, (int, float)) and 0 < factor < 1):
-            raise ValueError(
-                f"factor={factor!r}: expected a number between 0 and 1 (exclusive), the factor "
-                "that reduces the learning rate"
-            )
         self.monitor = monitor
-        self.factor = float(factor)
+        self.factor = _check_factor(factor)
         self.patience = check_positive_int("patience", patience)
         self.min_delta = check_non_negative_float("min_delta", min_delta)
-        if isinstance(cooldown, bool) or not (isinstance(cooldown, int) and cooldown >= 0):
-            raise ValueError(f"cooldown={cooldown!r}: expected an integer >= 0")
-        self.cooldown = cooldown
+        self.cooldown = _check_cooldown(cooldown)
         self.min_lr = check_non_negative_float("min_lr", min_lr)
         self.sign = sign(monitor)
         self._resumed: dict[str, Any] | None = None
@@ -101,3 +95,22 @@ class ReduceLROnPlateau(Callback):
             f"patience={self.patience}, min_delta={self.min_delta}, cooldown={self.cooldown}, "
             f"min_lr={self.min_lr})"
         )
+
+
+def _check_factor(factor: Any) -> float:
+    """A number strictly between 0 and 1 (NumPy's numbers too)."""
+    if isinstance(factor, bool) or not (isinstance(factor, numbers.Real) and 0 < float(factor) < 1):
+        raise ValueError(
+            f"factor={factor!r}: expected a number between 0 and 1 (exclusive), the factor "
+            "that reduces the learning rate"
+        )
+    return float(factor)
+
+
+def _check_cooldown(cooldown: Any) -> int:
+    """An integer >= 0 (NumPy's integers too)."""
+    if isinstance(cooldown, bool) or not (
+        isinstance(cooldown, numbers.Integral) and int(cooldown) >= 0
+    ):
+        raise ValueError(f"cooldown={cooldown!r}: expected an integer >= 0")
+    return int(cooldown)
