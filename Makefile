@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-gpu lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# The engine on a CUDA GPU through PyTorch (and CuPy, if installed); skipped without CUDA.
+test-gpu: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m gpu -n 0 tests/test_gpu.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ import click
 
 from backprop.cli.options import LAYERS, OPTIONAL_BATCH
 from backprop.engine.activations import ACTIVATIONS
+from backprop.engine.backend import BACKENDS
 from backprop.engine.initializers import INITIALIZERS
 from backprop.engine.losses import LOSSES
 from backprop.training.optimizers import OPTIMIZERS
@@ -117,6 +118,12 @@ class Schedule(click.ParamType):
 )
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder.")
 @click.option("--resume", type=click.Path(path_type=Path), help="Continue the run in this folder.")
+@click.option(
+    "--backend",
+    type=click.Choice(list(BACKENDS)),
+    help="Array library to compute with [numpy]: torch or cupy for a GPU (with --device).",
+)
+@click.option("--device", help="Where the arrays live: cpu, cuda or cuda:N [the backend's own].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or tables: the scores only.")
 @click.pass_context
 def train(
@@ -127,6 +134,8 @@ def train(
     quiet: bool,
     epochs: int | None,
     checkpoint_every: int | None,
+    backend: str | None,
+    device: str | None,
     **settings: Any,
 ) -> None:
     """Train a network on DATASET (a built-in name or a CSV file); see `backprop datasets`.
@@ -146,6 +155,11 @@ def train(
     A CSV target of text labels, or of at most 20 distinct integers, is read as classes; one
     of non-integers or more than 20 distinct integers as real values (regression). --task
     says which instead; the summary states the task.
+
+    --backend torch --device cuda trains on a GPU through PyTorch (--backend cupy through
+    CuPy); the numbers are the same as NumPy's up to rounding, and the run folder's files are
+    the same NumPy files, which load anywhere. --resume may move a run to another backend or
+    device (a run trained on a GPU continues on a machine without one).
     """
     # Imported when the command runs, not for --help: the run module loads the data sets'.
     from rich.console import Console
@@ -169,7 +183,11 @@ def train(
             checkpoint_every=checkpoint_every,
             dataset=dataset,
             data_dir=settings["data_dir"],
+            backend=backend,
+            device=device,
         )
+        if backend is not None or device is not None:
+            _check_backend(stopped.config.backend, stopped.config.device)
         folder = stopped.folder
         if stopped.finished:
             console.print(f"{folder} finished training: writing its results")
@@ -183,8 +201,15 @@ def train(
             )
         if not _given(ctx, "batch_size"):
             settings["batch_size"] = run.Recipe.RECIPE  # None would mean the full batch
+        if backend is not None or device is not None:
+            _check_backend(backend or "numpy", device)
         config = run.RunConfig(
-            dataset, epochs=epochs, checkpoint_every=checkpoint_every, **settings
+            dataset,
+            epochs=epochs,
+            checkpoint_every=checkpoint_every,
+            backend=backend or "numpy",
+            device=device,
+            **settings,
         )
         if out is not None and run.RunFolder(out).holds_files():
             raise click.UsageError(
@@ -209,6 +234,17 @@ def train(
             err=True,
         )
         ctx.exit(130)
+
+
+def _check_backend(backend: str, device: str | None) -> None:
+    """A usage error, before any data is read, when the asked library or device is not here
+    (CuPy not installed, --device cuda without a GPU)."""
+    from backprop.engine.backend import get_backend
+
+    try:
+        get_backend(backend, device)
+    except (ImportError, ValueError, TypeError) as error:
+        raise click.UsageError(str(error)) from None
 
 
 def _given(ctx: click.Context, name: str) -> bool:
@@ -238,6 +274,8 @@ def _show(console: Console, result: RunResult) -> None:
     for key in ("l1", "dropout", "clip_norm", "schedule"):
         if config.get(key):  # shown when used
             table.add_row(key.replace("_", " "), str(config[key]))
+    if config.get("backend", "numpy") != "numpy":  # shown when used
+        table.add_row("backend", " on ".join(filter(None, [config["backend"], config["device"]])))
     table.add_row("epochs", str(len(result.history.epoch)))
     stopping = result.early_stopping_note()
     if stopping:

@@ -17,6 +17,12 @@ the explanation puts a neuron's names in their place (net_h1, out_h1), or its nu
 
 A new activation is a subclass that fills in those members, added to ``ACTIVATIONS`` under its
 name; nothing else in the package needs to learn about it.
+
+The array forms are written once against the array API standard (``xp = namespace(z)``, see
+``backend.py``), so they run on NumPy, PyTorch, CuPy and array_api_strict alike; where NumPy
+has a faster way (SciPy's logistic function, a cached array of zeros, a gather), NumPy arrays
+take it, told apart by ``type(z) is np.ndarray`` (written out where a training step calls
+it: a function call would cost more than the test).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from functools import cache
 import numpy as np
 
 from backprop.engine.arrays import ones, zeros
+from backprop.engine.backend import astype, namespace
 from backprop.engine.validation import check_choice
 
 Array = np.ndarray
@@ -122,7 +129,12 @@ class Sigmoid(Activation):
         self.expit = _expit()
 
     def __call__(self, z: Array) -> Array:
-        return self.expit(z)
+        if type(z) is np.ndarray:
+            return self.expit(z)
+        # expit's own two forms, each with an exponent that is never positive.
+        xp = namespace(z)
+        e = xp.exp(-xp.abs(z))
+        return xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
     def derivative(self, a: Array) -> Array:
         return a * (1.0 - a)
@@ -146,7 +158,7 @@ class Tanh(Activation):
     derivative_formula = "1 - out²"
 
     def __call__(self, z: Array) -> Array:
-        return np.tanh(z)
+        return np.tanh(z) if type(z) is np.ndarray else namespace(z).tanh(z)
 
     def derivative(self, a: Array) -> Array:
         return 1.0 - a * a
@@ -168,16 +180,20 @@ class ReLU(Activation):
     derivative_formula = "1 if net > 0 else 0"
 
     def __call__(self, z: Array) -> Array:
+        if type(z) is not np.ndarray:
+            return namespace(z).maximum(z, 0.0)
         if z.size <= SMALL:  # a training batch: an array of zeros takes NumPy's faster loop
             return np.maximum(z, zeros(z.shape, z.dtype))
         return np.maximum(z, 0.0)
 
     def derivative(self, a: Array) -> Array:
-        return (a > 0).astype(a.dtype)
+        return astype(a > 0, a.dtype)
 
     def backward(self, a: Array, error: Array) -> Array:
         # The derivative is 0 or 1, so multiplying by the mask a > 0 is the whole product.
-        return error * (a > 0)
+        if type(a) is np.ndarray:
+            return error * (a > 0)
+        return namespace(a).where(a > 0, error, 0.0)  # the standard multiplies no booleans
 
     def scalar(self, net: float) -> float:
         return max(net, 0.0)
@@ -198,11 +214,16 @@ class LeakyReLU(Activation):
         self.derivative_formula = f"1 if net > 0 else {slope:g}"
 
     def __call__(self, z: Array) -> Array:
-        return np.where(z > 0, z, self.slope * z)
+        xp = np if type(z) is np.ndarray else namespace(z)
+        return xp.where(z > 0, z, self.slope * z)
 
     def derivative(self, a: Array) -> Array:
         # a > 0 exactly when z > 0 because the slope is positive.
-        return np.where(a > 0, 1.0, self.slope).astype(a.dtype)
+        if type(a) is np.ndarray:
+            return np.where(a > 0, 1.0, self.slope).astype(a.dtype)
+        xp = namespace(a)
+        one = xp.ones_like(a)
+        return xp.where(a > 0, one, self.slope * one)
 
     def scalar(self, net: float) -> float:
         return net if net > 0 else self.slope * net
@@ -225,7 +246,7 @@ class Identity(Activation):
         return z
 
     def derivative(self, a: Array) -> Array:
-        return np.ones_like(a)
+        return namespace(a).ones_like(a)
 
     def backward(self, a: Array, error: Array) -> Array:
         return error
@@ -245,7 +266,7 @@ class Exponential(Activation):
     derivative_formula = "out"
 
     def __call__(self, z: Array) -> Array:
-        return np.exp(z)
+        return np.exp(z) if type(z) is np.ndarray else namespace(z).exp(z)
 
     def derivative(self, a: Array) -> Array:
         return a
@@ -273,7 +294,13 @@ class Softmax(Activation):
 
     def __call__(self, z: Array) -> Array:
         # Subtracting each row's largest net input changes nothing mathematically and keeps
-        # exp finite. An argmax and a gather find it faster than a maximum over each row.
+        # exp finite. In NumPy, an argmax and a gather find it faster than a maximum over each
+        # row, and a product with ones sums the rows faster than a sum.
+        if type(z) is not np.ndarray:
+            xp = namespace(z)
+            e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
+            e /= xp.sum(e, axis=1, keepdims=True)
+            return e
         largest = z[np.arange(len(z)), z.argmax(axis=1)]
         e = np.exp(z - largest[:, None])
         e /= np.dot(e, ones(z.shape[1], z.dtype))[:, None]
@@ -284,7 +311,7 @@ class Softmax(Activation):
 
     def backward(self, a: Array, error: Array) -> Array:
         # Jacobian-vector product: da_k/dz_j = a_k (1[k=j] - a_j).
-        return a * (error - (error * a).sum(axis=1, keepdims=True))
+        return a * (error - namespace(a).sum(error * a, axis=1, keepdims=True))
 
     def arithmetic(
         self, net: float, layer: Sequence[float | None]

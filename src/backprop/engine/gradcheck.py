@@ -3,7 +3,8 @@
 Backpropagation is an efficient way to compute dE/dw; nudging w up and down and watching E
 change is a slow but obviously correct one. If they agree for every weight, the backward pass
 is right. The check runs in float64 on a copy of the network, so float32 rounding cannot hide
-or fake a disagreement.
+or fake a disagreement. It runs on the network's backend and device (``backend.py``): the
+gradients checked are those that backend computes.
 
 It checks the deterministic network that ``predict`` runs, or, given dropout ``masks``, the
 thinned network of one training step with those masks fixed: with the masks held still, the
@@ -17,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from backprop.engine.backend import to_numpy
 from backprop.engine.network import Masks, Network
-from backprop.engine.validation import check_sample_weight
 
 #: Step of the finite differences: large enough that rounding in E stays far below the
 #: differences, small enough that the h^4 error of the five-point stencil is negligible.
@@ -42,7 +43,7 @@ def numerical_gradient(
 
     It cannot where a nudge carries some ReLU's net input across 0, where E has a kink.
     """
-    original = param[index]
+    original = float(param[index])
     _, kinks = _loss_and_kinks(net, X, Y, weights, masks)
     losses, smooth = [], True
     for k in (-2, -1, 1, 2):
@@ -73,16 +74,16 @@ def gradcheck(
     """
     net = net.copy("float64")
     X, Y = net.check_data(X, Y)
-    weights = check_sample_weight(sample_weight, len(X), net.dtype)
-    masks = net.check_masks(masks, len(X))
+    weights = net.check_sample_weight(sample_weight, X.shape[0])
+    masks = net.check_masks(masks, X.shape[0])
     loss, grads, _ = net.loss_and_gradients(X, Y, weights, masks=masks)
-    floor = FLOOR * max(abs(loss), 1.0)
+    floor = FLOOR * max(abs(float(loss)), 1.0)
     worst = 0.0
     for param, grad in zip(net.parameters, (g for layer in grads for g in layer), strict=True):
         for index in np.ndindex(param.shape):
             numeric, smooth = numerical_gradient(net, X, Y, param, index, weights, masks)
             if smooth:
-                analytic = grad[index]
+                analytic = float(grad[index])
                 scale = max(abs(analytic), abs(numeric), floor)
                 worst = max(worst, abs(analytic - numeric) / scale)
     return worst
@@ -97,9 +98,9 @@ def _loss_and_kinks(
 ) -> tuple[float, list[np.ndarray]]:
     """The mean loss, and which side of 0 each net input of a layer with kinks is on."""
     net_inputs, outputs = net.forward(X, masks)
-    loss = net.batch_loss(Y, net_inputs, outputs, weights)
+    loss = float(net.batch_loss(Y, net_inputs, outputs, weights))
     kinks = [
-        z > 0
+        to_numpy(z > 0)
         for z, layer in zip(net_inputs, net.layers, strict=True)
         if not layer.activation.smooth
     ]

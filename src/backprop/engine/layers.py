@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from backprop.engine.activations import Activation
+from backprop.engine.backend import backend_of, host, numpy_dtype, products
 from backprop.engine.validation import as_float_array
 
 
@@ -25,14 +26,16 @@ class Dense:
         activation: Activation,
     ) -> None:
         self.n_in, self.n_out = weights.shape
-        self.dtype = weights.dtype
+        self.dtype = numpy_dtype(weights.dtype)
         self.activation = activation
         self._weights = weights
         self._bias = bias
+        self._dot = products(weights)[0]  # np.dot for NumPy: no cost over calling it here
 
     def bind(self, weights: np.ndarray, bias: np.ndarray | None = None) -> None:
         """Keep the parameters in these arrays from now on (views into a network's vector)."""
         self._weights, self._bias = weights, bias
+        self._dot = products(weights)[0]
 
     @property
     def weights(self) -> np.ndarray:
@@ -60,19 +63,28 @@ class Dense:
 
     def net_input(self, x: np.ndarray) -> np.ndarray:
         """z = x @ weights + bias, one row per sample."""
-        z = np.dot(x, self._weights)
+        z = self._dot(x, self._weights)
         if self._bias is not None:
             z += self._bias
         return z
 
     def _checked(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-        array = as_float_array(name, value, self.dtype)
+        array = as_float_array(name, host(value), self.dtype)
         if array.shape != shape:
             raise ValueError(
                 f"{name} must have shape {shape} for a layer of {self.n_in} inputs and "
                 f"{self.n_out} neurons, got shape {array.shape}"
             )
-        return array
+        return backend_of(self._weights).asarray(array)  # where the layer's arrays live
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The product is found again on unpickling (the one of another library than NumPy
+        # may be a closure).
+        return {k: v for k, v in self.__dict__.items() if k != "_dot"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._dot = products(self._weights)[0]
 
     def __repr__(self) -> str:
         return (

@@ -18,13 +18,20 @@ one output's target and output: ``formula`` gives E over the outputs k, ``term``
 share of it (the explanation writes each output's term with numbers and ``arithmetic`` puts
 the sum in its place), ``error_formula`` the output error dE/dout that starts the backward
 pass, and ``fused_delta`` the delta of a cross-entropy, which never forms dE/dout.
+
+The formulas are written once against the array API standard (``backend.py``). A loss's
+``total`` is a Python float for NumPy arrays and a 0-d array on the device otherwise, so that
+the training loop reads a GPU's losses back once per epoch, not once per batch.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from backprop.engine.activations import Activation
+from backprop.engine.backend import is_numpy, namespace, to_numpy, total, vdot
 from backprop.engine.validation import check_choice
 
 Array = np.ndarray
@@ -58,9 +65,9 @@ class Loss:
         """E for each row of targets y, outputs a = f(z) and net inputs z."""
         raise NotImplementedError
 
-    def total(self, y: Array, a: Array, z: Array) -> float:
-        """The sum of ``per_sample`` over the batch."""
-        return float(self.per_sample(y, a, z).sum())
+    def total(self, y: Array, a: Array, z: Array) -> Any:
+        """The sum of ``per_sample`` over the batch (a float, or a 0-d array on a device)."""
+        return total(self.per_sample(y, a, z))
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
         """dE/dz for each row: the output layer's delta."""
@@ -89,12 +96,13 @@ class HalfSquaredError(Loss):
         return "out - target"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
-        return 0.5 * np.square(y - a).sum(axis=1)
+        error = y - a
+        return 0.5 * namespace(a).sum(error * error, axis=1)
 
-    def total(self, y: Array, a: Array, z: Array) -> float:
+    def total(self, y: Array, a: Array, z: Array) -> Any:
         # Every squared error of the batch in one dot product.
         error = a - y
-        return 0.5 * float(np.vdot(error, error))
+        return 0.5 * vdot(error, error)
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
         return activation.backward(a, a - y)
@@ -116,11 +124,12 @@ class MeanSquaredError(Loss):
         return f"2/{n_outputs} × (out - target)"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
-        return np.square(y - a).mean(axis=1)
+        error = y - a
+        return namespace(a).mean(error * error, axis=1)
 
-    def total(self, y: Array, a: Array, z: Array) -> float:
+    def total(self, y: Array, a: Array, z: Array) -> Any:
         error = a - y
-        return float(np.vdot(error, error)) / a.shape[1]
+        return vdot(error, error) / a.shape[1]
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
         return activation.backward(a, (2.0 / a.shape[1]) * (a - y))
@@ -146,11 +155,12 @@ class SquaredError(Loss):
         return "out - target" if n_outputs == 1 else f"1/{n_outputs} × (out - target)"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
-        return 0.5 * np.square(y - a).sum(axis=1) / a.shape[1]
+        error = y - a
+        return 0.5 * namespace(a).sum(error * error, axis=1) / a.shape[1]
 
-    def total(self, y: Array, a: Array, z: Array) -> float:
+    def total(self, y: Array, a: Array, z: Array) -> Any:
         error = a - y
-        return 0.5 * float(np.vdot(error, error)) / a.shape[1]
+        return 0.5 * vdot(error, error) / a.shape[1]
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
         error = a - y
@@ -180,13 +190,14 @@ class Poisson(Loss):
         return terms
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
-        return (a - y * z + _xlogy(y, y) - y).sum(axis=1)
+        return namespace(a).sum(a - y * z + _xlogy(y, y) - y, axis=1)
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
         # dE/da = 1 - y / a times the exponential's derivative a: the a's cancel.
         return a - y
 
     def check_targets(self, y: Array) -> None:
+        y = to_numpy(y)
         if (y < 0).any():
             raise ValueError(
                 f"Y holds {y[y < 0][0]:g}: the poisson loss expects counts (targets >= 0)"
@@ -208,15 +219,16 @@ class BinaryCrossEntropy(Loss):
         return f"-({terms})"
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
-        return (_softplus(z) - y * z).sum(axis=1)
+        return namespace(z).sum(_softplus(z) - y * z, axis=1)
 
-    def total(self, y: Array, a: Array, z: Array) -> float:
-        return float(_softplus(z).sum()) - float(np.vdot(y, z))
+    def total(self, y: Array, a: Array, z: Array) -> Any:
+        return total(_softplus(z)) - vdot(y, z)
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
         return a - y
 
     def check_targets(self, y: Array) -> None:
+        y = to_numpy(y)
         if ((y < 0) | (y > 1)).any():
             raise ValueError(
                 f"Y holds {y[(y < 0) | (y > 1)][0]:g}: binary_cross_entropy expects "
@@ -240,16 +252,17 @@ class CrossEntropy(Loss):
 
     def per_sample(self, y: Array, a: Array, z: Array) -> Array:
         # E = sum_k y_k (logsumexp(z) - z_k) = logsumexp(z) - y . z, since sum_k y_k = 1.
-        return _log_sum_exp(z, a) - (y * z).sum(axis=1)
+        return _log_sum_exp(z, a) - namespace(z).sum(y * z, axis=1)
 
-    def total(self, y: Array, a: Array, z: Array) -> float:
-        return float(_log_sum_exp(z, a).sum()) - float(np.vdot(y, z))
+    def total(self, y: Array, a: Array, z: Array) -> Any:
+        return total(_log_sum_exp(z, a)) - vdot(y, z)
 
     def delta(self, y: Array, a: Array, z: Array, activation: Activation) -> Array:
         # a * sum(y) - y in general; check_targets makes sure every row of y sums to 1.
         return a - y
 
     def check_targets(self, y: Array) -> None:
+        y = to_numpy(y)
         if (y < 0).any() or not np.allclose(y.sum(axis=1), 1.0, atol=1e-6):
             raise ValueError(
                 "cross_entropy expects each row of Y to be class probabilities "
@@ -259,12 +272,14 @@ class CrossEntropy(Loss):
 
 def _xlogy(x: Array, y: Array) -> Array:
     """x log y, taken as 0 where x is 0 (the limit of x log x)."""
-    return x * np.log(np.where(x == 0, 1.0, y))
+    xp = namespace(x)
+    return x * xp.log(xp.where(x == 0, 1.0, y))
 
 
 def _softplus(z: Array) -> Array:
     """log(1 + e^z) = -log sigma(-z), written so that no exponent is positive."""
-    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    xp = namespace(z)
+    return xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 def _log_sum_exp(z: Array, a: Array) -> Array:
@@ -272,8 +287,12 @@ def _log_sum_exp(z: Array, a: Array) -> Array:
 
     log a_k = z_k - logsumexp(z) for every k. At the largest output a_k >= 1/K is never 0, so
     logsumexp = z_k - log a_k is exact there without a second pass of exp. (argmax and a
-    gather cost less than a maximum over each row.)
+    gather cost less than a maximum over each row.) The largest output is the one of the
+    largest net input, so elsewhere the two maxima give the same numbers without a gather.
     """
+    if not is_numpy(z):
+        xp = namespace(z)
+        return xp.max(z, axis=1) - xp.log(xp.max(a, axis=1))
     rows, k = np.arange(len(z)), a.argmax(axis=1)
     return z[rows, k] - np.log(a[rows, k])
 

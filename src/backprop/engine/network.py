@@ -6,6 +6,11 @@ times the activation's derivative; each earlier layer's error is the next layer'
 back through the weights that join them, and its delta is that error times its own
 activation's derivative. A weight's gradient is (its input) x (its neuron's delta), averaged
 over the batch; a bias's is the neuron's delta.
+
+The passes are written once against the array API standard, so a network computes with
+NumPy, PyTorch (CPU or CUDA), CuPy or array_api_strict arrays (``backend=``, ``device=``;
+``backend.py`` is the one module that knows which): the same formulas, and, for NumPy, the
+same in-place products into preallocated buffers as before.
 """
 
 from __future__ import annotations
@@ -19,7 +24,20 @@ import numpy as np
 
 from backprop.engine import metrics
 from backprop.engine.activations import ACTIVATIONS, Activation, get_activation
-from backprop.engine.arrays import ones
+from backprop.engine.backend import (
+    NUMPY,
+    Backend,
+    astype,
+    backend_of,
+    concat,
+    get_backend,
+    host,
+    is_foreign_array,
+    is_numpy,
+    namespace,
+    products,
+    vdot,
+)
 from backprop.engine.defaults import default_loss, output_for_loss
 from backprop.engine.initializers import get_initializer
 from backprop.engine.layers import Dense
@@ -27,6 +45,7 @@ from backprop.engine.losses import Loss, get_loss
 from backprop.engine.validation import (
     as_float_array,
     check_choice,
+    check_foreign_X,
     check_positive_float,
     check_sample_weight,
     check_sizes,
@@ -72,6 +91,15 @@ class Network:
         Seeds the generator used for the initial weights and for shuffling in ``fit``:
         the same seed gives bit-identical results.
     dtype : {"float64", "float32"}, default "float64"
+    backend : {"numpy", "torch", "cupy", "array_api_strict"}, default "numpy"
+        The array library the network computes with (see ``backprop.engine.backend``):
+        its parameters are arrays of that library, and ``fit``, ``predict``, ``evaluate``,
+        ``gradients`` take its arrays (or NumPy arrays, moved there once per call) and give
+        results back in the caller's array type. The weights are drawn by NumPy from ``seed``
+        whatever the backend, so the same seed starts every backend from the same numbers.
+    device : str, optional
+        Where the arrays live: "cpu" (numpy, array_api_strict, and torch's default), "cuda"
+        or "cuda:N" (torch; cupy's default).
     """
 
     def __init__(
@@ -84,8 +112,13 @@ class Network:
         bias: bool = True,
         seed: int | None = None,
         dtype: str | np.dtype = "float64",
+        backend: str | Backend = "numpy",
+        device: str | None = None,
     ) -> None:
         self.sizes = check_sizes(sizes)
+        target = get_backend(backend, device)  # a missing library or device fails first
+        #: The array library and device of the parameters (``to`` moves them).
+        self.backend: Backend = NUMPY
         self.dtype = np.dtype(check_choice("dtype", np.dtype(dtype).name, DTYPES))
         self.rng = np.random.default_rng(seed)
         n_layers = len(self.sizes) - 1
@@ -110,6 +143,35 @@ class Network:
         self.stop_training = False
         #: The optimizer of the last ``fit``; pass it to the next one to keep its state.
         self.optimizer: Optimizer | None = None
+        #: The matrix product and vectors of ones of the backward pass (``backend.products``).
+        self._dot, self._ones = products(self.parameter_vector)
+        if target != NUMPY:
+            self.to(target)
+
+    # -- where the arrays live ------------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        """The device of the parameters: "cpu", "cuda:0", ..."""
+        return self.backend.device
+
+    def to(self, backend: str | Backend | None = None, device: str | None = None) -> Network:
+        """Move the parameters to another array library or device, in place, and return the
+        network (as PyTorch's ``Module.to`` does): ``net.to("torch", "cuda")``,
+        ``net.to(device="cpu")``, ``net.to("numpy")``. The values are copied exactly; a float64
+        network stays float64. An optimizer's buffers follow at the next ``fit``."""
+        if backend is None and device is None:
+            return self
+        name = self.backend.name if backend is None else backend
+        target = get_backend(name, device)
+        if target == self.backend:
+            return self
+        self.parameter_vector = target.asarray(self.parameter_vector, copy=True)
+        self.backend = target
+        self._dot, self._ones = products(self.parameter_vector)
+        for layer, views in zip(self.layers, self.views(self.parameter_vector), strict=True):
+            layer.bind(*views)
+        return self
 
     # -- where the parameters live ----------------------------------------------------------------
 
@@ -131,8 +193,9 @@ class Network:
         """``[[W, b], ...]`` (``[W]`` without biases) viewed in a vector laid out like
         ``parameter_vector``: the same layout holds the parameters and their gradients."""
         weights, start = [], 0
+        xp = namespace(vector)
         for n_in, n_out in self.shapes:
-            weights.append(vector[start : start + n_in * n_out].reshape(n_in, n_out))
+            weights.append(xp.reshape(vector[start : start + n_in * n_out], (n_in, n_out)))
             start += n_in * n_out
         if not self.has_bias:
             return [[W] for W in weights]
@@ -197,27 +260,32 @@ class Network:
         receives every layer's delta dE/dz, in layer order. ``masks`` are the dropout masks
         the forward pass used (see ``forward``).
         """
-        grads = self.views(np.empty_like(self.parameter_vector)) if out is None else out
+        if out is None:
+            out = self.views(namespace(self.parameter_vector).empty_like(self.parameter_vector))
+        grads = out
         output_layer = self.layers[-1]
         # The mean over the batch is taken once, here, and carried by every delta below.
         delta = self.loss.delta(Y, outputs[-1], net_inputs[-1], output_layer.activation)
+        n_samples = Y.shape[0]
         if weights is None:
-            delta /= len(Y)
+            delta /= n_samples
         else:
-            delta *= (weights / len(Y))[:, None]
+            delta *= (weights / n_samples)[:, None]
         # What each layer read: the outputs below it (times their dropout masks, if any).
         layer_inputs = outputs if masks is None else _thinned(outputs, masks)
+        dot, ones = self._dot, self._ones  # NumPy's writes into out= in place
         for index in range(len(self.layers) - 1, -1, -1):
             layer, layer_grads = self.layers[index], grads[index]
             layer_input = layer_inputs[index]
             if deltas is not None:
                 deltas.insert(0, delta)
-            np.dot(layer_input.T, delta, out=layer_grads[0])
+            dot(layer_input.T, delta, out=layer_grads[0])
             if layer.bias is not None:
-                # A bias is a weight on an input that is always 1: its gradient sums the deltas.
-                np.dot(ones(len(delta), delta.dtype), delta, out=layer_grads[1])
+                # A bias is a weight on an input that is always 1: its gradient sums the deltas
+                # (a product with ones, which on small batches costs less than a sum).
+                dot(ones(n_samples, delta.dtype), delta, out=layer_grads[1])
             if index > 0:
-                error = np.dot(delta, layer.weights.T)  # dE/da for the layer below
+                error = dot(delta, layer.weights.T)  # dE/da for the layer below
                 if masks is not None and masks[index - 1] is not None:
                     error *= masks[index - 1]  # a dropped unit passed nothing on: no error back
                 delta = self.layers[index - 1].activation.backward(outputs[index], error)
@@ -249,7 +317,7 @@ class Network:
         weights: np.ndarray | None = None,
     ) -> float:
         """The mean over the batch of each sample's (weighted) loss, from a forward pass."""
-        return self.summed_loss(Y, outputs[-1], net_inputs[-1], weights) / len(Y)
+        return self.summed_loss(Y, outputs[-1], net_inputs[-1], weights) / Y.shape[0]
 
     def summed_loss(
         self, Y: np.ndarray, A: np.ndarray, Z: np.ndarray, weights: np.ndarray | None = None
@@ -258,21 +326,24 @@ class Network:
         layer's outputs ``A`` and net inputs ``Z``."""
         if weights is None:
             return self.loss.total(Y, A, Z)
-        return float(np.dot(weights, self.loss.per_sample(Y, A, Z)))
+        losses = self.loss.per_sample(Y, A, Z)
+        return float(np.dot(weights, losses)) if is_numpy(losses) else vdot(weights, losses)
 
     # -- the public API -------------------------------------------------------------------------
 
     def predict(self, X: Any) -> np.ndarray:
-        """The output layer's activations for inputs X, shape (n_samples, n_outputs)."""
-        X = check_X(X, self.sizes[0], self.dtype)
-        return np.concatenate([A for _, _, A in self.forward_in_chunks(X)])
+        """The output layer's activations for inputs X, shape (n_samples, n_outputs), in the
+        array type of X (a NumPy array for a list)."""
+        caller = backend_of(X)
+        X = self.check_inputs(X)
+        return caller.asarray(concat([A for _, _, A in self.forward_in_chunks(X)]))
 
     def forward_in_chunks(self, X: np.ndarray) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
         """The output layer's net inputs Z and outputs A for ``CHUNK`` rows of X at a time, as
         ``(rows, Z, A)``: large data sets pass through in bounded memory."""
-        for start in range(0, len(X), CHUNK):
-            rows = slice(start, start + CHUNK)
-            x = X[rows]
+        for start in range(0, X.shape[0], CHUNK):
+            rows = slice(start, min(start + CHUNK, X.shape[0]))  # in bounds, as the standard asks
+            x = X[rows, ...]
             for layer in self.layers[:-1]:
                 x = layer.activation(layer.net_input(x))
             z = self.layers[-1].net_input(x)
@@ -289,10 +360,13 @@ class Network:
         dropout) holding each unit's factor, 0 where the unit is dropped and 1/(1-p) where it
         is kept, as ``fit(..., dropout=p)`` draws them.
         """
+        caller = backend_of(X)
         X, Y = self.check_data(X, Y)
-        weights = check_sample_weight(sample_weight, len(X), self.dtype)
-        _, grads, _ = self.loss_and_gradients(X, Y, weights, masks=self.check_masks(masks, len(X)))
-        return [(g[0], g[1] if len(g) > 1 else None) for g in grads]
+        n_samples = X.shape[0]
+        weights = self.check_sample_weight(sample_weight, n_samples)
+        checked_masks = self.check_masks(masks, n_samples)
+        _, grads, _ = self.loss_and_gradients(X, Y, weights, masks=checked_masks)
+        return [(caller.asarray(g[0]), caller.asarray(g[1]) if len(g) > 1 else None) for g in grads]
 
     def check_masks(self, masks: Sequence[Any] | None, n_samples: int) -> Masks | None:
         """Dropout masks (see ``gradients``) validated against the network and converted to
@@ -313,12 +387,13 @@ class Network:
         checked: Masks = []
         for i, (mask, units) in enumerate(zip(masks, hidden, strict=True)):
             if mask is not None:
-                mask = as_float_array(f"masks[{i}]", mask, self.dtype)
+                mask = as_float_array(f"masks[{i}]", host(mask), self.dtype)
                 if mask.shape != (n_samples, units):
                     raise ValueError(
                         f"masks[{i}] has shape {mask.shape}: expected ({n_samples}, {units}), "
                         f"one factor per sample and unit of hidden layer {i + 1}"
                     )
+                mask = self.backend.asarray(mask)
             checked.append(mask)
         return checked
 
@@ -329,11 +404,11 @@ class Network:
         """
         X, Y = self.check_data(X, Y)
         lr = check_positive_float("lr", lr)
-        gradient = np.empty_like(self.parameter_vector)
+        gradient = namespace(self.parameter_vector).empty_like(self.parameter_vector)
         loss, _, _ = self.loss_and_gradients(X, Y, out=self.views(gradient))
         gradient *= lr  # in place, as the SGD optimizer does: the same numbers, bit for bit
         self.parameter_vector -= gradient
-        return loss
+        return float(loss)
 
     def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
         """``{"loss": mean loss, "accuracy": fraction right}``; accuracy for class targets only."""
@@ -344,12 +419,13 @@ class Network:
         loss, correct = 0.0, 0.0
         kind = metrics.target_kind(Y)
         for rows, Z, A in self.forward_in_chunks(X):
-            loss += self.summed_loss(Y[rows], A, Z)
+            loss += self.summed_loss(Y[rows, ...], A, Z)
             if kind is not None:
-                correct += metrics.count_correct(metrics.truth(Y[rows], kind), A, kind)
-        result = {"loss": loss / len(X)}
+                correct += metrics.count_correct(metrics.truth(Y[rows, ...], kind), A, kind)
+        # On a device the sums stay there until now: one read-back each.
+        result = {"loss": float(loss) / X.shape[0]}
         if kind is not None:
-            result["accuracy"] = correct / len(X)
+            result["accuracy"] = float(correct) / X.shape[0]
         return result
 
     def fit(
@@ -377,7 +453,8 @@ class Network:
         ----------
         X, Y : arrays
             Inputs (n_samples, sizes[0]) and targets: (n_samples, sizes[-1]), or 1-D class
-            labels for a classification loss.
+            labels for a classification loss. NumPy arrays, or arrays of the network's
+            backend (tensors on its device, say), moved to its device once.
         epochs : int
             Passes over the data.
         lr : float, optional
@@ -460,11 +537,28 @@ class Network:
         return [p for layer in self.layers for p in layer.parameters]
 
     def check_data(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """X and Y validated against the network and converted to its dtype."""
-        X = check_X(X, self.sizes[0], self.dtype)
-        Y = check_Y(Y, len(X), self.sizes[-1], self.dtype)
+        """X and Y validated against the network and converted to its dtype, on its device.
+
+        Targets are checked in NumPy (a GPU's are read back once: class labels become one-hot
+        rows there) and moved to the device once.
+        """
+        X = self.check_inputs(X)
+        Y = check_Y(host(Y), X.shape[0], self.sizes[-1], self.dtype)
         self.loss.check_targets(Y)
-        return X, Y
+        return X, self.backend.asarray(Y)
+
+    def check_inputs(self, X: Any) -> np.ndarray:
+        """Inputs X validated against the network, in its dtype, on its device: on a network
+        of another backend than NumPy, an array of another library (a tensor on the GPU, say)
+        is checked with its own library and moved once; anything else is checked in NumPy."""
+        if is_foreign_array(X) and not self.backend.is_numpy:
+            return check_foreign_X(X, self.sizes[0], self.dtype, self.backend)
+        return self.backend.asarray(check_X(host(X), self.sizes[0], self.dtype))
+
+    def check_sample_weight(self, sample_weight: Any, n_samples: int) -> np.ndarray | None:
+        """Per-sample weights validated (in NumPy) and moved to the network's device."""
+        weights = check_sample_weight(host(sample_weight), n_samples, self.dtype)
+        return None if weights is None else self.backend.asarray(weights)
 
     def copy(self, dtype: str | np.dtype | None = None) -> Network:
         """An independent copy (optionally in another dtype) with the same weights."""
@@ -473,24 +567,39 @@ class Network:
         clone.dtype = np.dtype(check_choice("dtype", np.dtype(dtype or self.dtype).name, DTYPES))
         clone.rng = np.random.default_rng()
         clone.rng.bit_generator.state = self.rng.bit_generator.state
-        clone.parameter_vector = self.parameter_vector.astype(clone.dtype)  # always a copy
+        clone.parameter_vector = astype(self.parameter_vector, clone.dtype)  # always a copy
         clone.layers = [
             Dense(views[0], views[1] if self.has_bias else None, layer.activation)
             for views, layer in zip(clone.views(clone.parameter_vector), self.layers, strict=True)
         ]
         return clone
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The backend's functions are found again on unpickling (a device's are closures).
+        return {k: v for k, v in self.__dict__.items() if k not in ("_dot", "_ones")}
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Pickle stores each layer's arrays as copies; point them back into the vector.
         self.__dict__.update(state)
+        self.__dict__.setdefault("backend", NUMPY)  # pickled before there were backends
+        self._dot, self._ones = products(self.parameter_vector)
         for layer, views in zip(self.layers, self.views(self.parameter_vector), strict=True):
             layer.bind(*views)
 
+    def _repr_svg_(self) -> str | None:
+        """Jupyter draws a network as an SVG diagram (None, so its text, when too wide)."""
+        from backprop.explain.render import network_diagram
+
+        return network_diagram(self)
+
     def __repr__(self) -> str:
         names = [layer.activation.name for layer in self.layers]
+        where = ""
+        if not self.backend.is_numpy:
+            where = f", backend={self.backend.name!r}, device={self.backend.device!r}"
         return (
             f"Network({self.sizes}, activation={names}, loss={self.loss.name!r}, "
-            f"dtype={self.dtype.name!r})"
+            f"dtype={self.dtype.name!r}{where})"
         )
 
     # -- networks trained elsewhere (see backprop.engine.converters) ----------------------------

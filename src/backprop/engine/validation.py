@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from backprop.engine.arrays import all_finite, ones
+from backprop.engine.backend import Backend, namespace, numpy_dtype, to_numpy
 
 
 def check_choice(argument: str, value: Any, choices: Iterable[str]) -> str:
@@ -125,11 +126,32 @@ def check_X(X: Any, n_inputs: int, dtype: np.dtype) -> np.ndarray:
             f"X is a sparse matrix of shape {X.shape}: fit and the scikit-learn estimators "
             "take it as it is, but here X must be dense (X.toarray())"
         )
-    X = as_float_array("X", X, dtype)
+    return _as_rows(as_float_array("X", X, dtype), n_inputs)
+
+
+def check_foreign_X(X: Any, n_inputs: int, dtype: np.dtype, backend: Backend) -> Any:
+    """``check_X`` for an array of another library than NumPy (a PyTorch tensor, say),
+    checked where it lives and moved to ``backend`` once: read back to the host only to
+    report a NaN or an infinity."""
+    xp = namespace(X)
+    if not xp.isdtype(X.dtype, ("bool", "integral", "real floating")):
+        raise TypeError(f"X must hold numbers, got an array of dtype {X.dtype}")
+    shape = tuple(X.shape)
+    if math.prod(shape) == 0 or not shape or shape[0] == 0:
+        raise ValueError(f"X is empty (shape {shape}): expected at least one sample")
+    X = _as_rows(backend.asarray(X, dtype), n_inputs)
+    on_device = namespace(X)
+    if not bool(on_device.all(on_device.isfinite(X))):
+        as_float_array("X", to_numpy(X), numpy_dtype(dtype))  # says where
+    return X
+
+
+def _as_rows(X: Any, n_inputs: int) -> Any:
+    """A 2-D array of inputs with ``n_inputs`` columns (one 1-D sample made a row)."""
     if X.ndim == 1:
-        X = X.reshape(1, -1)
+        X = namespace(X).reshape(X, (1, -1))
     if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, {n_inputs}), got shape {X.shape}")
+        raise ValueError(f"X must be 2-D (n_samples, {n_inputs}), got shape {tuple(X.shape)}")
     if X.shape[1] != n_inputs:
         raise ValueError(
             f"X has {X.shape[1]} columns but the network's input layer has {n_inputs} "

@@ -17,6 +17,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from backprop.engine.backend import to_numpy
 from backprop.engine.network import Network
 from backprop.explain.names import Names, tutorial_names
 from backprop.explain.sections import Row, Section
@@ -261,8 +262,9 @@ def network_diagram(net: Network, digits: int = 4) -> str | None:
     if max(net.sizes) > MAX_DRAWN:
         return None
     names = tutorial_names(net.sizes, net.has_bias)
-    weights = [layer.weights for layer in net.layers]
-    biases = [layer.bias for layer in net.layers]
+    # In NumPy whatever the network's backend (a GPU's read back: a small network's few).
+    weights = [to_numpy(layer.weights) for layer in net.layers]
+    biases = [None if layer.bias is None else to_numpy(layer.bias) for layer in net.layers]
     return network_svg(net.sizes, names, weights, biases, digits=digits, style=SVG_STYLE)
 
 

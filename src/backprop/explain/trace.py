@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop.engine.backend import host
 from backprop.engine.losses import Loss
 from backprop.engine.network import Network
 from backprop.engine.validation import check_positive_float, check_positive_int
@@ -109,9 +110,16 @@ def explain(net: Network, x: Any, y: Any, lr: float, steps: int = 1) -> Trace:
 
     ``x`` holds one value per input; ``y`` one target per output (or, for several outputs, a
     class label). ``net`` is left unchanged: the steps are taken on a copy, ``trace.network``.
+
+    The explanation computes in NumPy whatever the network's backend: a network on another
+    (``backend="torch"``, say) is explained from a NumPy copy of its parameters, and x and y
+    may be arrays of any library.
     """
     lr = check_positive_float("lr", lr)
     steps = check_positive_int("steps", steps)
+    if not net.backend.is_numpy:
+        net = net.copy().to("numpy")
+    x, y = host(x), host(y)
     X, Y = _one_sample(net, x, y)
     work = net.copy()
     trace = Trace(

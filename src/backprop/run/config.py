@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from backprop.data.dataset import Dataset
+from backprop.engine.backend import BACKENDS
 from backprop.engine.defaults import default_loss, default_output, n_outputs, output_for_loss
-from backprop.engine.validation import check_non_negative_float, check_positive_float
+from backprop.engine.validation import check_choice, check_non_negative_float, check_positive_float
 from backprop.training import schedule_spec
 
 _TOY = {
@@ -164,8 +165,13 @@ class RunConfig:
     #: equal parts of the training part, the same parts for every seed (see split.py).
     folds: int | None = None
     fold: int | None = None
+    #: The array library the network computes with, and its device (``Network``'s
+    #: ``backend`` and ``device``): a run trains on NumPy unless told otherwise.
+    backend: str = "numpy"
+    device: str | None = None
 
     def __post_init__(self) -> None:
+        check_choice("backend", self.backend, BACKENDS)  # the library itself is asked later
         if self.batch_size == 0:
             self.batch_size = None  # run folders of backprop 0.1 stored the full batch as 0
         for name in ("test_size", "validation_split"):

@@ -66,6 +66,8 @@ def build_network(config: RunConfig, data: Dataset) -> Network:
         loss=config.loss,
         init=config.init or "normal_scaled",
         seed=config.seed,
+        backend=config.backend,
+        device=config.device,
     )
 
 
@@ -121,6 +123,7 @@ def train(
         _check_same_data(resume, fingerprint, config)
         assert resume.history is not None, "Resumption.read reads the history of the epochs"
         net, optimizer, history = resume.network, resume.optimizer, resume.history
+        net.to(config.backend, config.device)  # checkpoints hold NumPy arrays
     info = {
         "dataset": data.name,
         "config": dataclasses.asdict(config),
@@ -337,8 +340,12 @@ class Resumption:
         checkpoint_every: int | None = None,
         dataset: str | None = None,
         data_dir: str | os.PathLike[str] | None = None,
+        backend: str | None = None,
+        device: str | None = None,
     ) -> Resumption:
-        """The run whose folder (or checkpoint file) is ``path``."""
+        """The run whose folder (or checkpoint file) is ``path``; ``backend`` and ``device``
+        continue it on another array library or device (a run trained on a GPU, resumed on
+        a machine without one): the same numbers up to rounding, not bit for bit."""
         folder, checkpoint_file = RunFolder.of_checkpoint(path)
         checkpoint = load_checkpoint(checkpoint_file)
         if checkpoint.history is None:
@@ -352,6 +359,10 @@ class Resumption:
             config.dataset = _moved_data(config.dataset, dataset)
         if data_dir is not None:
             config.data_dir = os.fspath(data_dir)
+        if backend is not None:
+            config.backend, config.device = backend, None  # the new library's default device
+        if device is not None:
+            config.device = device
         return cls(folder, checkpoint, config)
 
     @property

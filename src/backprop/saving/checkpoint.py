@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop.engine.backend import to_numpy
 from backprop.engine.network import Network
 from backprop.saving.atomic import temporary_name
 from backprop.saving.model_file import ModelFileError, load_model, save
@@ -75,7 +76,9 @@ def save_checkpoint(
     else:
         training["epochs"] = history
     extra = dict(arrays or {})
-    extra.update({f"optimizer.{k}.{i}": b for k, v in buffers.items() for i, b in enumerate(v)})
+    extra.update(  # in NumPy, whatever the backend (the next fit moves them to its device)
+        {f"optimizer.{k}.{i}": to_numpy(b) for k, v in buffers.items() for i, b in enumerate(v)}
+    )
     content = {**(metadata or {}), "training": training}
     if not exclusive:
         return save(net, path, content, extra)

@@ -31,6 +31,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from backprop.engine.backend import host, to_numpy
 from backprop.engine.layers import Dense
 from backprop.engine.network import DTYPES, Network
 from backprop.saving.atomic import write_atomically
@@ -140,12 +141,13 @@ def _contents(
             f"may take {MAX_HEADER_CHARS} (MAX_HEADER_CHARS)"
         )
     content: dict[str, np.ndarray] = {"header": np.array(header_json)}
+    # NumPy arrays whatever the backend: a model trained on a GPU loads on a machine without.
     for i, layer in enumerate(net.layers):
-        content[f"layer{i}.weights"] = layer.weights
+        content[f"layer{i}.weights"] = to_numpy(layer.weights)
         if layer.bias is not None:
-            content[f"layer{i}.bias"] = layer.bias
+            content[f"layer{i}.bias"] = to_numpy(layer.bias)
     for name, array in (arrays or {}).items():
-        array = np.asarray(array)
+        array = np.asarray(host(array))
         if array.dtype.hasobject:  # np.savez would pickle it, and load_model refuse it
             raise TypeError(
                 f"arrays[{name!r}] holds Python objects (dtype {array.dtype}): a model file "
@@ -189,9 +191,12 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     return SavedModel(net, header["metadata"], arrays)
 
 
-def load(path: str | os.PathLike[str]) -> Network:
-    """The network stored in a model file."""
-    return load_model(path).network
+def load(
+    path: str | os.PathLike[str], backend: str = "numpy", device: str | None = None
+) -> Network:
+    """The network stored in a model file, on ``backend`` and ``device`` (see ``Network``):
+    a file is the same whichever backend wrote it."""
+    return load_model(path).network.to(backend, device)
 
 
 def _read_header(path: Path, archive: Archive) -> dict[str, Any]:

@@ -104,6 +104,8 @@ def to_onnx(model: Any, *, scaler: Any = None, classes: Sequence[Any] | None = N
     ``onnxruntime.InferenceSession(proto.SerializeToString())``)."""
     onnx = _import_onnx()
     net, scaler, classes, feature_names = _parts(model, scaler, classes)
+    if not net.backend.is_numpy:  # a network on a GPU, say: its weights, read back
+        net = net.copy().to("numpy")
     graph = OnnxGraph(onnx)
     x = INPUT
     if scaler is not None:

@@ -25,6 +25,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from backprop.engine.backend import NUMPY, get_backend, to_numpy
 from backprop.engine.network import CHUNK, Network
 from backprop.sklearn.monitor import _Monitor
 from backprop.sklearn.persistence import load_estimator, save_estimator
@@ -49,13 +50,35 @@ class _LayerArrays(list[np.ndarray]):
     """The layers' weight (or bias) arrays, as ``coefs_`` and ``intercepts_`` give them.
 
     Each entry is the network's own array, so writing into it (``coefs_[0][0, 0] = 1``)
-    changes the network; assigning an entry (``coefs_[0] = W``) copies W into that array.
+    changes the network; assigning an entry (``coefs_[0] = W``) copies W into that array, and
+    so does assigning the whole list (``est.coefs_ = other.coefs_``), layer by layer.
     """
+
+    def __init__(self, name: str, arrays: Any) -> None:
+        super().__init__(arrays)
+        self.name = name
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, slice):
-            raise TypeError("assign each layer's array separately: coefs_[i] = array")
-        self[index][...] = value
+            raise TypeError(f"assign each layer's array separately: {self.name}[i] = array")
+        target = self[index]
+        given = np.asarray(value)
+        if given.shape != target.shape:
+            raise ValueError(
+                f"{self.name}[{index}] has shape {target.shape} (the network's layer), got an "
+                f"array of shape {given.shape}"
+            )
+        target[...] = given
+
+    def assign(self, arrays: Any) -> None:
+        """Copy one array per layer into the network's arrays."""
+        arrays = list(arrays)
+        if len(arrays) != len(self):
+            raise ValueError(
+                f"{self.name} holds one array per layer, {len(self)} here, got {len(arrays)}"
+            )
+        for index, value in enumerate(arrays):
+            self[index] = value
 
 
 class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
@@ -93,6 +116,8 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         dropout: float | Sequence[float] = 0.0,
         callbacks: Sequence[Callback] | None = None,
         dtype: str | None = None,
+        backend: str = "numpy",
+        device: str | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -123,6 +148,8 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         self.dropout = dropout
         self.callbacks = callbacks
         self.dtype = dtype
+        self.backend = backend
+        self.device = device
 
     # -- what the subclasses define -------------------------------------------------------------
 
@@ -144,18 +171,43 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         """What the held-out set is stratified by (each sample's class), or None."""
         return None
 
+    def _reported_loss(self, loss: float, penalty: float = 0.0) -> float:
+        """The network's mean ``loss`` (which includes an L2 ``penalty``, if given) as ``loss_``
+        and the curves report it: scikit-learn's value, which for some losses is on another
+        scale than the loss the network trains on (see ``BackpropRegressor``)."""
+        return loss
+
     # -- scikit-learn's fitted attributes -------------------------------------------------------
 
     @property
-    def coefs_(self) -> list[np.ndarray]:
+    def coefs_(self) -> _LayerArrays:
         """The weight matrix of each layer, shape (n_in, n_out): the network's own arrays."""
-        return _LayerArrays(layer.weights for layer in self.network_.layers)
+        return _LayerArrays("coefs_", (layer.weights for layer in self.network_.layers))
+
+    @coefs_.setter
+    def coefs_(self, arrays: Any) -> None:
+        self._fitted_for("coefs_").coefs_.assign(arrays)
 
     @property
-    def intercepts_(self) -> list[np.ndarray]:
+    def intercepts_(self) -> _LayerArrays:
         """The bias vector of each layer: the network's own arrays."""
         # (The estimators' networks always have biases.)
-        return _LayerArrays(layer.bias for layer in self.network_.layers if layer.bias is not None)
+        biases = (layer.bias for layer in self.network_.layers if layer.bias is not None)
+        return _LayerArrays("intercepts_", biases)
+
+    @intercepts_.setter
+    def intercepts_(self, arrays: Any) -> None:
+        self._fitted_for("intercepts_").intercepts_.assign(arrays)
+
+    def _fitted_for(self, attribute: str) -> _BaseBackprop:
+        """The estimator, once fitted: only then has it a network whose arrays ``attribute``
+        can be copied into."""
+        if not hasattr(self, "network_"):
+            raise AttributeError(
+                f"{attribute} can be assigned once the estimator is fitted (its network holds "
+                "the arrays): call fit, or partial_fit, first"
+            )
+        return self
 
     @property
     def n_layers_(self) -> int:
@@ -178,6 +230,12 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
             check_dropout(self.dropout, len(hidden))
         except ValueError as error:
             raise InvalidParameterError(str(error)) from None
+        if self.solver == "lbfgs" and self.backend != "numpy":
+            raise InvalidParameterError(
+                f"backend={self.backend!r} needs a stochastic solver ('adam' or 'sgd'): "
+                "solver='lbfgs' is SciPy's L-BFGS, which runs in NumPy (backend='numpy')"
+            )
+        get_backend(self.backend, self.device)  # one clear error when it is not here
         if self.solver == "lbfgs" and np.any(self.dropout):
             raise InvalidParameterError(
                 f"dropout={self.dropout!r} needs a stochastic solver ('adam' or 'sgd'): "
@@ -203,7 +261,9 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         if scipy.sparse.issparse(X):
             X = X.tocsr()  # rows are taken out of it batch by batch
         Y, class_weights = self._targets(y, first, incremental, classes)
-        weights = _combine_weights(check_sample_weight(sample_weight, X.shape[0]), class_weights)
+        weights, mean_weight = _combine_weights(
+            check_sample_weight(sample_weight, X.shape[0]), class_weights
+        )
 
         output, loss, n_outputs = self._output_and_loss()
         sizes = [X.shape[1], *hidden, n_outputs]
@@ -239,9 +299,9 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
 
         tasks = FitTasks(self, X, y, max_subtasks=1 if incremental else self.max_iter)
         if self.solver == "lbfgs":
-            self._fit_lbfgs(X, Y, weights, tasks)
+            self._fit_lbfgs(X, Y, weights, mean_weight, tasks)
         else:
-            self._fit_stochastic(X, Y, weights, rng, incremental, tasks)
+            self._fit_stochastic(X, Y, weights, mean_weight, rng, incremental, tasks)
         tasks.end()
         return self
 
@@ -250,11 +310,14 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         X: Any,
         Y: np.ndarray,
         weights: np.ndarray | None,
+        mean_weight: float,
         rng: np.random.RandomState,
         incremental: bool,
         tasks: FitTasks,
     ) -> None:
-        """Epochs of mini-batch steps (adam or sgd), with scikit-learn's stopping rule."""
+        """Epochs of mini-batch steps (adam or sgd), with scikit-learn's stopping rule.
+
+        ``mean_weight`` is the samples' mean weight (see ``_combine_weights``)."""
         validation = None
         if self.early_stopping:
             X, Y, weights, validation = self._split_validation(X, Y, weights, rng)
@@ -273,15 +336,22 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
             batch = min(int(self.batch_size), n)
         # alpha weighs against the summed loss of a batch, samples counted by their weight
         # (as in MLPClassifier); the network's weight decay is relative to the mean loss.
-        mean_weight = 1.0 if weights is None else float(weights.mean())
+        if weights is not None:  # those of the training part, with early stopping
+            mean_weight = float(weights.mean())
         weight_decay = self.alpha / (batch * mean_weight)
         monitor = _Monitor(self, n, weight_decay, validation, incremental, tasks)
         assert self._optimizer is not None  # every stochastic solver has one
+        # A partial_fit is the next epoch of one training, so that a schedule among the
+        # callbacks goes on from the epochs before it; each fit is a training of its own.
+        done = self.n_iter_ if incremental else 0
+        # Trained on the backend's device; kept in NumPy between fits (coefs_, predict, pickle).
+        self.network_.to(self.backend, self.device)
         try:
             history: History = self.network_.fit(
                 X,
                 Y,
-                epochs=1 if incremental else self.max_iter,
+                epochs=done + 1 if incremental else self.max_iter,
+                initial_epoch=done,
                 batch_size=batch,
                 optimizer=self._optimizer,
                 shuffle=self.shuffle,
@@ -298,11 +368,14 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
             # and the network keeps the weights of its best epoch.
             monitor.diverged()
             history = diverged.history
+        finally:
+            self.network_.to("numpy")
+            self._optimizer.move_to(NUMPY)
         if monitor.best_parameters is not None:
             for parameter, best in zip(
                 self.network_.parameters, monitor.best_parameters, strict=True
             ):
-                parameter[...] = best
+                parameter[...] = to_numpy(best)
         if history.interrupted:
             warnings.warn(
                 "Training interrupted by user.", UserWarning, stacklevel=4 + WRAPPER_FRAMES
@@ -321,17 +394,22 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
             )
 
     def _fit_lbfgs(
-        self, X: Any, Y: np.ndarray, weights: np.ndarray | None, tasks: FitTasks
+        self,
+        X: Any,
+        Y: np.ndarray,
+        weights: np.ndarray | None,
+        mean_weight: float,
+        tasks: FitTasks,
     ) -> None:
         """Full-batch L-BFGS on the mean loss plus the L2 penalty, as MLPClassifier's lbfgs."""
         net = self.network_
         X, Y = checked_data(self.network_, X, Y)
         n = X.shape[0]
         # sklearn's penalty: alpha / 2 * sum(W**2) over the samples' summed weight.
-        mean_weight = 1.0 if weights is None else float(weights.mean())
         normalised = None if weights is None else (weights / mean_weight).astype(net.dtype)
 
-        def each_iteration(iteration: int, loss: float) -> None:
+        def each_iteration(iteration: int, objective: float, penalty: float) -> None:
+            loss = self._reported_loss(objective, penalty)
             self.loss_curve_.append(loss)
             if self.verbose:
                 print(f"Iteration {self.n_iter_ + iteration}, loss = {loss:.8f}")
@@ -350,8 +428,8 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
                 callback=each_iteration,
             )
         self.n_iter_ = result.n_iter
-        self.loss_ = result.loss
-        self.best_loss_ = min(self.loss_curve_, default=result.loss)
+        self.loss_ = self._reported_loss(result.loss, result.penalty)
+        self.best_loss_ = min(self.loss_curve_, default=self.loss_)
         if not np.isfinite(net.parameter_vector).all():
             raise ValueError(self._non_finite_message(X))
         if not result.converged:
@@ -551,16 +629,22 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
 
 def _combine_weights(
     sample_weight: np.ndarray | None, class_weights: np.ndarray | None
-) -> np.ndarray | None:
-    """The product of the two, or None when every sample would weigh the same."""
+) -> tuple[np.ndarray | None, float]:
+    """The product of the two (None when every sample would weigh the same), and its mean.
+
+    Equal weights are no weights to the network, which rescales them to average 1; but their
+    size still counts against ``alpha``, which is relative to the samples' summed weight.
+    """
     if sample_weight is None:
         weights = class_weights
     elif class_weights is None:
         weights = sample_weight
     else:
         weights = sample_weight * class_weights
-    if weights is None or np.all(weights == weights[0]):
-        return None  # equal weights are no weights: the network rescales them to average 1
+    if weights is None:
+        return None, 1.0
     if not weights.sum() > 0:
         raise ValueError("sample_weight times class_weight is zero for every sample")
-    return weights
+    if np.all(weights == weights[0]):
+        return None, float(weights[0])
+    return weights, float(weights.mean())

@@ -33,7 +33,7 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         Neurons in each hidden layer; ``()`` gives a network without hidden layers.
     activation : str or sequence of str, default="relu"
         The hidden layers' activation, or one per hidden layer: "relu", "leaky_relu",
-        "tanh", "sigmoid" (alias "logistic") or "identity".
+        "tanh", "sigmoid" (alias "logistic"), "identity" or "exp".
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         The optimizer, as MLPClassifier's: Adam; "sgd", stochastic gradient descent with
         ``momentum`` (Nesterov's if ``nesterovs_momentum``), plain gradient descent with
@@ -95,8 +95,10 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         loss. Defaults to "softmax" for several classes and "sigmoid" for two, or to what
         ``loss`` needs.
     init : {"xavier", "he", "normal_scaled"}, default="xavier"
-        How the initial weights are drawn: Glorot uniform (as MLPClassifier's), He normal, or
-        normal over the square root of the fan-in.
+        How the initial weights are drawn: Glorot uniform, U(-r, r) with r = sqrt(6 / (n_in
+        + n_out)), MLPClassifier's for relu and tanh (it narrows r for logistic, and draws the
+        biases from the same range, where ours start at 0); He normal; or normal over the
+        square root of the fan-in.
     dropout : float or list of float, default=0.0
         Inverted dropout on the hidden layers' outputs, in training only: each step drops
         each hidden unit with probability p and scales the others by 1/(1-p); prediction
@@ -107,10 +109,20 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         ``sample_weight``; "balanced" weighs classes inversely to their frequency.
     callbacks : list of backprop.Callback, optional
         Called during training; they see ``loss`` (and ``val_loss`` and ``val_score`` with
-        ``early_stopping``) in the epoch's logs and may stop training.
+        ``early_stopping``) in the epoch's logs and may stop training. Each ``fit`` counts
+        epochs from 0; a ``partial_fit`` is the next epoch after those trained before it, so
+        that a schedule of the epoch (``bp.StepDecay``, ``bp.ExponentialDecay``,
+        ``bp.CosineDecay`` given its ``epochs``) goes on across the calls.
     dtype : {"float64", "float32"} or None, default=None
         The network's floating-point type; None follows the input's (float32 for float32
         data, else float64), as MLPClassifier does.
+    backend : {"numpy", "torch", "cupy", "array_api_strict"}, default="numpy"
+        The array library the solvers "sgd" and "adam" train with, and ``device`` its device
+        ("cpu", "cuda", "cuda:N"): ``backend="torch", device="cuda"`` trains on a GPU. The
+        data is moved there once per fit; between fits ``network_`` (and so ``coefs_``,
+        prediction and pickling) stays in NumPy. "lbfgs" (SciPy's) runs in NumPy only.
+    device : str or None, default=None
+        The backend's device; None is its default (the CPU, CuPy's first GPU).
 
     Attributes
     ----------
@@ -199,6 +211,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         class_weight: dict[Any, float] | str | None = None,
         callbacks: Sequence[Callback] | None = None,
         dtype: str | None = None,
+        backend: str = "numpy",
+        device: str | None = None,
     ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -230,6 +244,8 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
             dropout=dropout,
             callbacks=callbacks,
             dtype=dtype,
+            backend=backend,
+            device=device,
         )
         self.class_weight = class_weight
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from backprop.engine.backend import copy, namespace, to_numpy
 from backprop.engine.network import CHUNK
 from backprop.training.batches import dense_rows
 from backprop.training.callbacks import Callback
@@ -81,9 +82,9 @@ class _Monitor(Callback):
         self.epochs += 1
         est.n_iter_ += 1
         est.t_ += self.n_samples
-        loss = logs["loss"]
+        loss = est._reported_loss(logs["loss"])
         if self.weight_decay:
-            squares = sum(float(np.square(layer.weights).sum()) for layer in net.layers)
+            squares = sum(_sum_of_squares(layer.weights) for layer in net.layers)
             loss += 0.5 * self.weight_decay * squares
         est.loss_ = loss
         est.loss_curve_.append(loss)
@@ -95,7 +96,7 @@ class _Monitor(Callback):
             improved = score >= self.best_score + tol
             if score > self.best_score:
                 self.best_score = est.best_validation_score_ = score
-                self.best_parameters = [p.copy() for p in net.parameters]
+                self.best_parameters = [copy(p) for p in net.parameters]
             reason = "Validation score"
         else:
             improved = loss <= self.best_loss - tol
@@ -156,12 +157,22 @@ class _Monitor(Callback):
         losses, outputs = [], []
         for start in range(0, X.shape[0], CHUNK):  # a sparse X: made dense a chunk at a time
             rows = slice(start, start + CHUNK)
-            for _, Z, A in net.forward_in_chunks(dense_rows(X, rows)):
-                losses.append(net.loss.per_sample(Y[rows], A, Z))
-                outputs.append(A)
+            # On another backend than NumPy, moved to the network's device and back.
+            x, y = net.backend.asarray(dense_rows(X, rows)), net.backend.asarray(Y[rows])
+            for _, Z, A in net.forward_in_chunks(x):
+                losses.append(to_numpy(net.loss.per_sample(y, A, Z)))
+                outputs.append(to_numpy(A))
         per_sample, A = np.concatenate(losses), np.concatenate(outputs)
-        loss = float(np.average(per_sample, weights=weights))
+        loss = self.estimator._reported_loss(float(np.average(per_sample, weights=weights)))
         return loss, self.estimator._validation_score(Y, A, weights)
+
+
+def _sum_of_squares(weights: Any) -> float:
+    """sum(W^2): in NumPy as ever, on another backend where the weights are."""
+    if isinstance(weights, np.ndarray):
+        return float(np.square(weights).sum())
+    xp = namespace(weights)
+    return float(xp.sum(weights * weights))
 
 
 def set_learning_rate(optimizer: Optimizer, rate: float) -> None:

@@ -27,7 +27,7 @@ class BackpropRegressor(RegressorMixin, _BaseBackprop):
         Neurons in each hidden layer; ``()`` gives a linear model.
     activation : str or sequence of str, default="relu"
         The hidden layers' activation, or one per hidden layer: "relu", "leaky_relu",
-        "tanh", "sigmoid" (alias "logistic") or "identity".
+        "tanh", "sigmoid" (alias "logistic"), "identity" or "exp".
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         The optimizer, as MLPRegressor's: Adam; "sgd", stochastic gradient descent with
         ``momentum`` (Nesterov's if ``nesterovs_momentum``), plain gradient descent with
@@ -81,19 +81,23 @@ class BackpropRegressor(RegressorMixin, _BaseBackprop):
     max_fun : int, default=15000
         The most evaluations of the loss and its gradient for "lbfgs".
     loss : str, optional
-        "squared_error" (the default: MLPRegressor's, half the mean over the targets of the
-        squared error), "poisson" (half the Poisson deviance, for counts: an exponential
-        output, as MLPRegressor's), "half_squared_error" (the sum over the targets, so the
-        same as "squared_error" for one target), "mse", or a cross-entropy for targets that
-        are probabilities ("binary_cross_entropy" with a sigmoid output, "cross_entropy" with
-        softmax). Changed in 0.2: the default was "half_squared_error", which differs from
-        "squared_error" for several targets (by their number).
+        "squared_error" (the default), MLPRegressor's: as there, the network steps on the
+        gradient of half the squared error summed over the targets (each output's error
+        ``a - y``: the network's loss is "half_squared_error"), and ``loss_`` and the curves
+        report half its mean over the targets, scikit-learn's value; "poisson" (half the
+        Poisson deviance, for counts: an exponential output, as MLPRegressor's);
+        "half_squared_error" (trained as "squared_error", reported as the sum over the
+        targets); "mse"; or a cross-entropy for targets that are probabilities
+        ("binary_cross_entropy" with a sigmoid output, "cross_entropy" with softmax). For
+        one target, "squared_error" and "half_squared_error" are the same loss.
     output : str, optional
         The output activation; by default "identity", or what ``loss`` needs ("exp" for
         "poisson").
     init : {"xavier", "he", "normal_scaled"}, default="xavier"
-        How the initial weights are drawn: Glorot uniform (as MLPClassifier's), He normal, or
-        normal over the square root of the fan-in.
+        How the initial weights are drawn: Glorot uniform, U(-r, r) with r = sqrt(6 / (n_in
+        + n_out)), MLPClassifier's for relu and tanh (it narrows r for logistic, and draws the
+        biases from the same range, where ours start at 0); He normal; or normal over the
+        square root of the fan-in.
     dropout : float or list of float, default=0.0
         Inverted dropout on the hidden layers' outputs, in training only: each step drops
         each hidden unit with probability p and scales the others by 1/(1-p); prediction
@@ -101,10 +105,20 @@ class BackpropRegressor(RegressorMixin, _BaseBackprop):
         0 <= p < 1. Not with "lbfgs". (MLPClassifier has no dropout.)
     callbacks : list of backprop.Callback, optional
         Called during training; they see ``loss`` (and ``val_loss`` and ``val_score`` with
-        ``early_stopping``) in the epoch's logs and may stop training.
+        ``early_stopping``) in the epoch's logs and may stop training. Each ``fit`` counts
+        epochs from 0; a ``partial_fit`` is the next epoch after those trained before it, so
+        that a schedule of the epoch (``bp.StepDecay``, ``bp.ExponentialDecay``,
+        ``bp.CosineDecay`` given its ``epochs``) goes on across the calls.
     dtype : {"float64", "float32"} or None, default=None
         The network's floating-point type; None follows the input's (float32 for float32
         data, else float64), as MLPClassifier does.
+    backend : {"numpy", "torch", "cupy", "array_api_strict"}, default="numpy"
+        The array library the solvers "sgd" and "adam" train with, and ``device`` its device
+        ("cpu", "cuda", "cuda:N"): ``backend="torch", device="cuda"`` trains on a GPU. The
+        data is moved there once per fit; between fits ``network_`` (and so ``coefs_``,
+        prediction and pickling) stays in NumPy. "lbfgs" (SciPy's) runs in NumPy only.
+    device : str or None, default=None
+        The backend's device; None is its default (the CPU, CuPy's first GPU).
 
     Attributes
     ----------
@@ -231,9 +245,21 @@ class BackpropRegressor(RegressorMixin, _BaseBackprop):
         # scikit-learn's default loss. (A warm start with loss=None continues whatever loss
         # the fitted network has: see _check_same_architecture.)
         loss = "squared_error" if self.loss is None else self.loss
+        if loss == "squared_error":
+            # MLPRegressor reports half the mean over the targets, but steps on each output's
+            # error a - y: the gradient of half the sum, which is what the network trains on.
+            loss = "half_squared_error"
         if output is None:
             output = defaults.default_output("regression", self._n_targets, loss)
         return output, loss, self._n_targets
+
+    def _reported_loss(self, loss: float, penalty: float = 0.0) -> float:
+        # squared_error is reported as scikit-learn has it: half the mean over the targets of
+        # the squared error (the network's sum over them, divided by their number) + penalty.
+        scaled = self.loss in (None, "squared_error") and self._n_targets > 1
+        if not scaled or self.network_.loss.name != "half_squared_error":
+            return loss
+        return (loss - penalty) / self._n_targets + penalty
 
     def _validation_score(self, Y: np.ndarray, A: np.ndarray, weights: np.ndarray | None) -> float:
         return float(r2_score(Y, A, sample_weight=weights))

@@ -19,6 +19,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import InvalidParameterError
 
 from backprop.engine.activations import ACTIVATIONS
+from backprop.engine.backend import BACKENDS
 from backprop.engine.initializers import INITIALIZERS
 from backprop.engine.losses import LOSSES
 from backprop.engine.validation import (
@@ -180,6 +181,13 @@ def check_class_weight(argument: str, value: Any) -> None:
         raise ValueError(message)
 
 
+def check_device(argument: str, value: Any) -> None:
+    """A device's name ("cpu", "cuda", "cuda:1") or None; whether it is there is asked of
+    the backend when fitting."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{argument} must be a device name such as 'cpu' or 'cuda', got {value!r}")
+
+
 def check_callbacks(argument: str, value: Any) -> None:
     """A list or tuple of callbacks, or None."""
     if value is not None and not isinstance(value, (list, tuple)):
@@ -218,6 +226,8 @@ PARAMETER_CHECKS: dict[str, Check] = {
     "class_weight": check_class_weight,
     "callbacks": check_callbacks,
     "dtype": one_of("float64", "float32", optional=True),
+    "backend": one_of(*BACKENDS),
+    "device": check_device,
 }
 
 

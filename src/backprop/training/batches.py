@@ -3,15 +3,20 @@
 Shuffled rows are gathered a chunk at a time, one ``np.take`` for several batches, into
 buffers allocated once per ``fit``; the chunk's losses and accuracy are then computed together.
 Memory stays bounded whatever the data's size.
+
+Arrays of another library than NumPy (``backprop.engine.backend``) stay on their device: the
+epoch's order is moved there once, and each chunk's rows are gathered there with ``xp.take``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backprop.engine.backend import concat, host, is_numpy, namespace, numpy_dtype
 from backprop.engine.validation import check_Y
 
 if TYPE_CHECKING:
@@ -34,17 +39,30 @@ class Chunks:
     def __init__(self, arrays: list[np.ndarray | None], n: int, batch: int) -> None:
         self.arrays, self.n = arrays, n
         # A sparse array's chunks are made dense: they take a dense row's bytes.
-        row_bytes = sum(a.shape[1] * a.dtype.itemsize if is_sparse(a) else a[:1].nbytes
+        row_bytes = sum(math.prod(a.shape[1:]) * numpy_dtype(a.dtype).itemsize
                         for a in arrays if a is not None)  # fmt: skip
         self.size = min(n, batch * max(1, CHUNK_BYTES // (batch * row_bytes)))
         self.buffers: list[np.ndarray | None] = []
+        #: Arrays of another library than NumPy: rows are taken there, as the standard allows.
+        self.on_device = any(not (a is None or is_numpy(a) or is_sparse(a)) for a in arrays)
 
     def __call__(self, order: np.ndarray | None) -> Iterator[list[Any]]:
         """One list of arrays per chunk, in the order of ``arrays``."""
+        if order is None and self.on_device:
+            for first in range(0, self.n, self.size):
+                # The standard indexes every axis (or ...), with a slice that ends in bounds.
+                part = slice(first, min(first + self.size, self.n))
+                yield [a if a is None else a[part, ...] for a in self.arrays]
+            return
         if order is None:
             for first in range(0, self.n, self.size):
                 part = slice(first, first + self.size)
                 yield [a if a is None else dense_rows(a, part) for a in self.arrays]
+            return
+        if self.on_device:  # gathered there, into new arrays, by an order moved there
+            for first in range(0, self.n, self.size):
+                rows = order[first : min(first + self.size, self.n)]
+                yield [a if a is None else namespace(a).take(a, rows, axis=0) for a in self.arrays]
             return
         if not self.buffers:
             self.buffers = [
@@ -61,7 +79,7 @@ class Chunks:
 
 def joined(arrays: list[np.ndarray]) -> np.ndarray:
     """One array of the rows of several (without a copy when there is one)."""
-    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+    return arrays[0] if len(arrays) == 1 else concat(arrays)
 
 
 def _gather(
@@ -86,13 +104,18 @@ def checked_data(net: Network, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
     rows are quick to take) and the network's dtype, its rows made dense a chunk at a time."""
     if not is_sparse(X):
         return net.check_data(X, Y)
+    if not net.backend.is_numpy:
+        raise TypeError(
+            f"X is a sparse matrix: it trains on backend='numpy' only, not on "
+            f"backend={net.backend.name!r}; give X.toarray() (or an array on the device)"
+        )
     n_inputs = net.sizes[0]
     if X.ndim != 2 or X.shape[1] != n_inputs:
         raise ValueError(
             f"X is a sparse matrix of shape {X.shape} but the network's input layer has "
             f"{n_inputs} neurons (sizes[0]={n_inputs}): expected shape (n_samples, {n_inputs})"
         )
-    Y = check_Y(Y, X.shape[0], net.sizes[-1], net.dtype)
+    Y = check_Y(host(Y), X.shape[0], net.sizes[-1], net.dtype)
     net.loss.check_targets(Y)
     return X.tocsr().astype(net.dtype, copy=False), Y
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop.engine.backend import backend_of, copy
 from backprop.engine.validation import check_non_negative_float, check_positive_int
 from backprop.training.callbacks import Callback
 from backprop.training.monitoring import monitored, sign
@@ -55,7 +56,7 @@ class EarlyStopping(Callback):
             "best": self.best,
             "best_epoch": self.best_epoch,
             "wait": self.wait,
-            "best_weights": [w.copy() for w in self.best_weights],
+            "best_weights": [copy(w) for w in self.best_weights],
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -67,14 +68,14 @@ class EarlyStopping(Callback):
 
     def _apply(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
-        self.best_weights = [w.copy() for w in state["best_weights"]]
+        self.best_weights = [copy(w) for w in state["best_weights"]]
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, float]) -> None:
         value = self.sign * monitored("EarlyStopping", self.monitor, logs)
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = [p.copy() for p in self.network.parameters]
+                self.best_weights = [copy(p) for p in self.network.parameters]
         else:
             self.wait += 1
             if self.wait >= self.patience:
@@ -89,4 +90,4 @@ class EarlyStopping(Callback):
     def on_train_end(self) -> None:
         if self.restore_best_weights and self.best_weights:
             for p, best in zip(self.network.parameters, self.best_weights, strict=True):
-                p[...] = best
+                p[...] = backend_of(p).asarray(best)  # read from a checkpoint, maybe

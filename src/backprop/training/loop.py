@@ -7,6 +7,12 @@ between is mini-batch gradient descent. The epoch's reported loss is the mean of
 the batches had just before their updates, as Keras reports it. Those losses and the accuracy
 are computed for a chunk of batches at once, after the chunk's steps, from the outputs each
 step kept: the same numbers in far fewer NumPy calls when batches are small (``batches.py``).
+
+The loop is written once for every backend (``backprop.engine.backend``). On a device the
+data, the shuffled order, the batches and the epoch's sums of losses and right answers stay
+there; the host reads them back once per epoch (and once per chunk only while a progress bar
+or another batch callback watches). The order is drawn by the network's NumPy generator, as
+on NumPy, and moved to the device once per epoch: the same seed shuffles alike everywhere.
 """
 
 from __future__ import annotations
@@ -15,18 +21,18 @@ import math
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from backprop.engine import metrics
-from backprop.engine.arrays import all_finite
+from backprop.engine.backend import all_finite, namespace, squared_norm
 from backprop.engine.validation import (
     check_non_negative_float,
     check_positive_float,
     check_positive_int,
-    check_sample_weight,
 )
 from backprop.training.batches import Chunks, checked_data, joined
 from backprop.training.callback_list import CallbackList
@@ -169,7 +175,11 @@ def _one_epoch(net: Network, run: _Run, hooks: CallbackList, ctrl_c: HeldCtrlC) 
     """One pass over the data, a gradient step per batch; the epoch's mean loss (each batch's
     loss just before its step) and accuracy. A Ctrl-C held is raised between two steps."""
     order = net.rng.permutation(run.n) if run.shuffled else None
-    total_loss = correct = 0.0
+    if order is not None and run.on_device:
+        order = net.backend.asarray(order)  # once per epoch
+    # Python floats on NumPy; 0-d arrays on a device, read back after the epoch's steps.
+    total_loss: Any = 0.0
+    correct: Any = 0.0
     seen = 0
     running_loss = math.nan  # the mean loss so far: known after each chunk's steps
     for x, y, w, truth in run.chunks(order):
@@ -177,24 +187,28 @@ def _one_epoch(net: Network, run: _Run, hooks: CallbackList, ctrl_c: HeldCtrlC) 
         # accuracy are computed from them after its steps, in a few NumPy calls.
         net_inputs: list[np.ndarray] = []
         outputs: list[np.ndarray] = []
-        for start in range(0, len(x), run.batch):
-            rows = slice(start, start + run.batch)
-            z, a = _step(net, run, x[rows], y[rows], None if w is None else w[rows])
+        for x_batch, y_batch, w_batch in _batches(x, y, w, run.batch, run.on_device):
+            z, a = _step(net, run, x_batch, y_batch, w_batch)
             net_inputs.append(z)
             outputs.append(a)
-            seen += len(a)
+            seen += a.shape[0]
             if hooks.batch_watchers:  # most trainings have none: a step costs microseconds
                 hooks.on_batch_end(seen, run.n, running_loss)
             if ctrl_c.pressed:
                 raise KeyboardInterrupt
         A, Z = joined(outputs), joined(net_inputs)
         loss = net.summed_loss(y, A, Z, w)
-        if not math.isfinite(loss):
+        if isinstance(loss, float) and not math.isfinite(loss):  # NumPy: known at once
             raise _Diverged(loss)
         total_loss += loss
-        running_loss = total_loss / seen
+        if hooks.batch_watchers:  # on a device, a read-back per chunk only when watched
+            running_loss = float(total_loss) / seen
         if run.kind is not None:
             correct += metrics.count_correct(truth, A, run.kind)
+    if run.on_device:  # the epoch's one read-back of its loss and accuracy
+        total_loss, correct = float(total_loss), float(correct)
+        if not math.isfinite(total_loss):
+            raise _Diverged(total_loss)
     if not all_finite(net.parameter_vector):
         raise _Diverged(math.inf)
     logs = {"loss": total_loss / run.n}
@@ -203,11 +217,32 @@ def _one_epoch(net: Network, run: _Run, hooks: CallbackList, ctrl_c: HeldCtrlC) 
     return logs
 
 
+def _batches(x: Any, y: Any, w: Any, batch: int, on_device: bool) -> list[tuple[Any, Any, Any]]:
+    """A chunk's batches of ``batch`` rows (the last may have fewer), as views: the chunk
+    itself when it is one batch. Each slice ends in bounds; on a device it names every axis
+    (``...``), as the array API standard asks (NumPy is quicker without)."""
+    n_rows = x.shape[0]
+    if n_rows <= batch:
+        return [(x, y, w)]
+    slices = _slices(n_rows, batch)
+    if on_device:
+        return [(x[r, ...], y[r, ...], None if w is None else w[r]) for r in slices]
+    return [(x[r], y[r], None if w is None else w[r]) for r in slices]
+
+
+@lru_cache(maxsize=16)
+def _slices(n_rows: int, batch: int) -> tuple[slice, ...]:
+    """The slices of ``n_rows`` rows in batches of ``batch``, made once per chunk size."""
+    return tuple(slice(i, min(i + batch, n_rows)) for i in range(0, n_rows, batch))
+
+
 def _step(
     net: Network, run: _Run, x: np.ndarray, y: np.ndarray, w: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forward, backward, update, on one batch; the output layer's net inputs and outputs."""
-    masks = None if run.dropout is None else run.dropout.masks(net.rng, len(x))
+    masks = None if run.dropout is None else run.dropout.masks(net.rng, x.shape[0])
+    if masks is not None and run.on_device:  # drawn by NumPy, as on NumPy
+        masks = [None if m is None else net.backend.asarray(m) for m in masks]
     net_inputs, outputs = net.forward(x, masks)
     net.backward(y, net_inputs, outputs, w, out=run.gradient_views, masks=masks)
     if run.adjusts_gradient:  # weight decay, L1, clipping: all off by default
@@ -223,9 +258,9 @@ def _penalise_and_clip(net: Network, run: _Run) -> None:
     if run.weight_decay:  # d/dW of weight_decay/2 * sum W^2
         gradient[weights] += run.weight_decay * net.parameter_vector[weights]
     if run.l1:  # d/dW of l1 * sum |W| (0 at W = 0, where |W| has no derivative)
-        gradient[weights] += run.l1 * np.sign(net.parameter_vector[weights])
+        gradient[weights] += run.l1 * namespace(gradient).sign(net.parameter_vector[weights])
     if run.clip_norm is not None:
-        norm = math.sqrt(np.dot(gradient, gradient))
+        norm = math.sqrt(squared_norm(gradient))
         if norm > run.clip_norm:  # keep the direction, shorten the step
             gradient *= run.clip_norm / norm
 
@@ -256,9 +291,13 @@ class _Run:
     #: Whether a step changes the loss's gradient (penalties, clipping) before the update:
     #: decided once, so that the steps of a plain fit ask one question.
     adjusts_gradient: bool = field(init=False)
+    #: Whether the network computes with another library than NumPy (backend.py): its data,
+    #: losses and counts live on its device.
+    on_device: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.adjusts_gradient = bool(self.weight_decay or self.l1 or self.clip_norm is not None)
+        self.on_device = self.chunks.on_device
 
     @classmethod
     def prepare(
@@ -281,7 +320,7 @@ class _Run:
     ) -> _Run:
         """Every argument checked before anything changes."""
         X, Y = checked_data(net, X, Y)  # a sparse X stays sparse (batches.py)
-        weights = check_sample_weight(sample_weight, X.shape[0], net.dtype)
+        weights = net.check_sample_weight(sample_weight, X.shape[0])
         epochs = check_positive_int("epochs", epochs)
         if not (isinstance(initial_epoch, int) and 0 <= initial_epoch <= epochs):
             raise ValueError(
@@ -298,6 +337,8 @@ class _Run:
         rates = check_dropout(dropout, len(hidden))
         drop = Dropout(rates, hidden, net.dtype) if any(rates) else None
         opt = get_optimizer(optimizer, lr)
+        if not net.backend.is_numpy:
+            opt.move_to(net.backend)  # buffers of a resumed optimizer, say, loaded in NumPy
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError(
@@ -306,7 +347,7 @@ class _Run:
             validation_data = net.check_data(*validation_data)
         kind = metrics.target_kind(Y)
         truth = None if kind is None else metrics.truth(Y, kind)
-        gradient = np.empty_like(net.parameter_vector)
+        gradient = namespace(net.parameter_vector).empty_like(net.parameter_vector)
         return cls(
             X, Y, n, batch, shuffle and batch < n, opt, weight_decay, l1, clip_norm, drop,
             validation_data, kind, Chunks([X, Y, weights, truth], n, batch), gradient,

@@ -2,7 +2,9 @@
 
 Each ``step(params, grads)`` updates the parameter arrays in place; the gradient arrays are the
 training loop's scratch, which a step may overwrite. The update rules follow PyTorch's
-``torch.optim.SGD`` and ``torch.optim.Adam`` exactly, so the two agree step for step.
+``torch.optim.SGD`` and ``torch.optim.Adam`` exactly, so the two agree step for step. They are
+written once against the array API standard: the parameters may be arrays of any backend
+(``backprop.engine.backend``), and the buffers live with them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from backprop.engine.backend import Backend, copy, namespace
 from backprop.engine.validation import check_choice, check_positive_float
 
 
@@ -30,13 +33,20 @@ class Optimizer:
 
     def _state(self, params: list[np.ndarray]) -> list[np.ndarray]:
         """Zeroed buffers, one per parameter."""
-        return [np.zeros_like(p) for p in params]
+        return [namespace(p).zeros_like(p) for p in params]
 
     def get_state(self) -> dict[str, Any]:
-        """A copy of everything that defines the next step: settings, step count, buffers."""
+        """A copy of everything that defines the next step: settings, step count, buffers
+        (on the parameters' device)."""
         return {
-            k: [b.copy() for b in v] if isinstance(v, list) else v for k, v in vars(self).items()
+            k: [copy(b) for b in v] if isinstance(v, list) else v for k, v in vars(self).items()
         }
+
+    def move_to(self, backend: Backend) -> None:
+        """Move the buffers to ``backend`` (where the parameters are), values unchanged."""
+        for key, value in vars(self).items():
+            if isinstance(value, list):
+                setattr(self, key, [backend.asarray(b) for b in value])
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Continue from a ``get_state()`` (of an optimizer of the same kind)."""
@@ -44,7 +54,7 @@ class Optimizer:
         if unknown:
             raise ValueError(f"optimizer state has unknown entries {sorted(unknown)} for {self!r}")
         for key, value in state.items():
-            setattr(self, key, [b.copy() for b in value] if isinstance(value, list) else value)
+            setattr(self, key, [copy(b) for b in value] if isinstance(value, list) else value)
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -127,7 +137,7 @@ class Adam(Optimizer):
             m += (1 - self.beta1) * g
             v *= self.beta2
             v += (1 - self.beta2) * g * g
-            p -= step_size * m / (np.sqrt(v) / rms_correction + self.eps)
+            p -= step_size * m / (namespace(v).sqrt(v) / rms_correction + self.eps)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam)}

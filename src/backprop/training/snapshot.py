@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from backprop.engine.backend import copy
 
 if TYPE_CHECKING:
     from backprop.engine.network import Network
@@ -27,12 +27,12 @@ class Snapshot:
         leaves the old one whole, never the weights of one epoch with the optimizer of another.
         """
         rng: Mapping[str, Any] | None = self.net.rng.bit_generator.state if self.with_rng else None
-        self.state = (epoch, self.net.parameter_vector.copy(), self.opt.get_state(), rng)
+        self.state = (epoch, copy(self.net.parameter_vector), self.opt.get_state(), rng)
 
     def restore(self) -> int:
         """Go back to the state taken; the epoch it is the start of."""
         epoch, parameters, opt_state, rng = self.state
-        np.copyto(self.net.parameter_vector, parameters)
+        self.net.parameter_vector[...] = parameters  # in place: the layers are views of it
         self.opt.set_state(opt_state)
         if rng is not None:
             self.net.rng.bit_generator.state = rng
