@@ -9,6 +9,9 @@
    the cluster to the sweep's summary (what the user waits for), and without the cluster's
    start; and the ratios 1 worker / 2 workers. This process imports what the summary needs
    first, so that the first round does not pay it alone.
+   The peer, measured in the same run: the same 8 trials through a plain
+   ``ProcessPoolExecutor`` of 1 and of 2 processes (no Dask): how much this machine gives two
+   processes side by side at all.
 2. Overhead: 100 tiny trials (moons, [2, 8, 1], 20 epochs) on 2 workers. The scheduling
    overhead is the share of the workers' time in the trials' phase (from the sweep's call to
    its last result, both workers counted) not spent inside a trial: 1 - sum of the trials'
@@ -21,14 +24,17 @@ they are. The load average is printed at the start and the end.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import statistics
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from backprop.sweeps import sweep
+from backprop.sweeps import Space, Trial, sweep
 from backprop.sweeps.cluster import connect, warm_up
+from backprop.sweeps.trial import run_trial
 
 
 def timed_sweep(
@@ -61,6 +67,20 @@ def timed_sweep(
     }
 
 
+def timed_pool(workers: int, trials: list, settings: dict, root: Path) -> float:
+    """The peer: the same trials through a plain process pool (no Dask), one BLAS thread
+    each. Its ratio says how much two processes side by side can gain on this machine."""
+    started = time.perf_counter()
+    folder = root / f"pool{workers}-{time.monotonic_ns()}"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        jobs = [
+            pool.submit(run_trial, t, settings, None, "val_accuracy", folder / t.id, 1)
+            for t in trials
+        ]
+        assert all(job.result().status == "ok" for job in jobs)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -68,6 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     import matplotlib.figure  # noqa: F401  (the summary's plots: imported once, up front)
     import sklearn.metrics  # noqa: F401
+
     print(f"load average at start: {os.getloadavg()}")
     digits_space = {"lr": [0.001, 0.002, 0.003, 0.005], "seed": "0..1"}  # 8 trials
     digits_settings = {"epochs": args.epochs}
@@ -84,6 +105,22 @@ def main() -> None:
                     f"8 digits trials, {workers} worker(s): total {t['total']:.2f} s "
                     f"(start {t['start']:.2f} s, sweep {t['sweep']:.2f} s)"
                 )
+        trials = [
+            Trial(f"{n:04d}", n, {"lr": lr}, seed)
+            for n, (lr, seed) in enumerate(
+                (lr, seed) for lr in digits_space["lr"] for seed in Space(digits_space).seeds
+            )
+        ]
+        plain = {"dataset": "digits", **digits_settings, "validation_split": 0.2}
+        pool: dict[int, list[float]] = {1: [], 2: []}
+        for _ in range(args.rounds):
+            for workers in (1, 2):
+                pool[workers].append(timed_pool(workers, trials, plain, root))
+        pooled = {w: statistics.median(pool[w]) for w in pool}
+        print(
+            f"peer, a plain process pool, medians of {args.rounds}: 1 process "
+            f"{pooled[1]:.2f} s, 2 processes {pooled[2]:.2f} s -> {pooled[1] / pooled[2]:.2f}x"
+        )
         total = {w: statistics.median(r["total"] for r in runs[w]) for w in runs}
         sweep_only = {w: statistics.median(r["sweep"] for r in runs[w]) for w in runs}
         print(
