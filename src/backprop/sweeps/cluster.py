@@ -64,7 +64,7 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> Iterato
         threads_per_worker=1,
         processes=True,
         dashboard_address=":0",  # any free port: two sweeps at once must not collide
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,  # a closing cluster logs errors of no use to the user
     )
     with cluster, Client(cluster, set_as_default=False) as client:
         yield client
