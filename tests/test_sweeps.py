@@ -68,15 +68,21 @@ def test_values_read_as_lists_ranges_and_single_values() -> None:
     ("name", "text", "words"),
     [
         ("seed", "5..1", "low < high"),
-        ("lr", "fast", "expected a learning rate"),
+        ("lr", "fast", "expected a positive learning rate"),
         ("layers", "64", "expected layer sizes"),
         ("activation", "softmax", "expected sigmoid"),
         ("epochs", "0", "positive number of epochs"),
         ("seed", "0..4:log", "':log' is for real settings"),
-        ("lr", "0..1:log", "log range needs low > 0"),
+        ("l2", "0..1:log", "log range needs low > 0"),
         ("momentum", "0.9", "not a setting a sweep can vary"),
         ("dropout", "1", "dropout rate from 0 to below 1"),
         ("schedule", "wobble", "unknown schedule 'wobble'"),
+        ("l2", "0.01,-1", "weight decay of 0 or more"),
+        ("l1", "-0.5", "L1 penalty of 0 or more"),
+        ("seed", "-2..1", "integer of 0 or more"),
+        ("lr", "0", "positive learning rate"),
+        ("lr", "-1..1", "positive learning rate"),
+        ("clip_norm", "0", "positive gradient norm"),
     ],
 )
 def test_bad_values_name_the_setting_and_what_was_expected(name, text, words) -> None:
@@ -116,6 +122,43 @@ def test_space_values_from_python_and_files_are_checked_alike() -> None:
         Space({"lr": []})
     with pytest.raises(ValueError, match="only real settings"):
         Space({"epochs": Range(1, 5)})
+    # A Range made in Python is checked as the command line's "low..high" is.
+    with pytest.raises(ValueError, match="log range needs low > 0"):
+        Space({"l2": Range(0.0, 0.1, log=True)})
+    with pytest.raises(ValueError, match="low < high"):
+        Space({"l2": Range(0.1, 0.01)})
+
+
+def test_a_random_search_of_listed_values_draws_no_candidate_twice() -> None:
+    space = Space({"lr": [0.1, 0.01, 0.001], "activation": ["relu", "tanh"], "epochs": "5..8"})
+    drawn = space.random(20, seed=1)  # out of 24 combinations
+    assert len({repr(c) for c in drawn}) == 20
+    assert all(c in space.grid() for c in drawn)
+    assert drawn == space.random(20, seed=1) != space.random(20, seed=2)
+    assert space.random(30) == space.grid()  # more than the grid holds: the grid
+
+
+def test_ranking_follows_the_metric_direction_and_puts_failures_last() -> None:
+    from backprop.sweeps.results import rank
+    from backprop.sweeps.trial import TrialResult
+
+    def result(candidate: int, seed: int, metric: float | None) -> TrialResult:
+        trial = Trial(f"{candidate}{seed}", candidate, {"lr": candidate}, seed)
+        return TrialResult(trial, "ok" if metric is not None else "failed", metric)
+
+    candidates = [{"lr": i} for i in range(4)]
+    scores = {(0, 0): 0.5, (0, 1): 0.7, (1, 0): 0.2, (1, 1): 0.4, (2, 0): 0.1, (2, 1): None,
+              (3, 0): 0.9, (3, 1): 0.9}  # fmt: skip
+    results = [result(c, seed, metric) for (c, seed), metric in scores.items()]
+    by_loss = rank(candidates, results, "val_loss")
+    assert [c.index for c in by_loss] == [1, 0, 3, 2]  # lowest mean first; a failure last
+    assert by_loss[0].mean == pytest.approx(0.3) and by_loss[0].spread == pytest.approx(
+        np.std([0.2, 0.4], ddof=1)
+    )
+    assert by_loss[0].best_trial("val_loss").metric == 0.2  # type: ignore[union-attr]
+    by_accuracy = rank(candidates, results, "val_accuracy")
+    assert [c.index for c in by_accuracy] == [3, 0, 1, 2]
+    assert by_accuracy[1].best_trial("val_accuracy").metric == 0.7  # type: ignore[union-attr]
 
 
 def test_the_command_line_offers_every_setting_a_sweep_can_vary() -> None:
@@ -177,6 +220,33 @@ def test_a_trial_trains_with_the_training_features_it_is_given(tmp_path: Path) -
     assert result.metric == history.history["val_loss"][-1]
 
 
+def test_a_trial_is_scored_at_the_epoch_early_stopping_restored(tmp_path: Path) -> None:
+    trial = Trial("0001", 0, {"lr": 1.0, "patience": 2}, seed=0)
+    settings = {**ONE, "epochs": 40}
+    result = run_trial(trial, settings, None, "val_accuracy", tmp_path / "t")
+    history = read_history(tmp_path / "t" / "history.csv").history
+    best = int(np.argmin(history["val_loss"]))  # what early stopping watches
+    assert result.epochs == len(history["val_loss"]) < 40 and best < result.epochs - 1
+    assert result.metric == history["val_accuracy"][best] != history["val_accuracy"][-1]
+
+
+def test_a_trial_that_ctrl_c_stopped_part_way_is_not_a_result(tmp_path, monkeypatch) -> None:
+    """In the main thread ``train`` holds Ctrl-C and returns the run stopped at an epoch's end
+    (``interrupted``): that is no score to rank, so no result.json, and the trial reruns."""
+    from backprop.run import train
+    from backprop.sweeps import trial as trial_module
+
+    def stopped_by_ctrl_c(*args, **kwargs):
+        run = train(*args, **kwargs)
+        run.interrupted = True  # as a Ctrl-C after the first epochs leaves it
+        return run
+
+    monkeypatch.setattr(trial_module, "train", stopped_by_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        run_trial(Trial("0001", 0, {"lr": 0.01}, 0), ONE, None, "val_accuracy", tmp_path / "t")
+    assert not (tmp_path / "t" / "result.json").exists()
+
+
 def test_a_diverging_trial_is_a_failed_result(tmp_path: Path) -> None:
     trial = Trial("0001", 0, {"lr": 1e3, "optimizer": "momentum", "activation": "identity"}, 0)
     result = run_trial(trial, ONE, None, "val_accuracy", tmp_path / "t")
@@ -197,7 +267,7 @@ def test_a_trial_left_half_done_is_trained_anew_to_the_same_weights(tmp_path: Pa
         assert np.array_equal(x, y)
 
 
-def test_folds_score_each_sample_once_with_the_same_folds_for_every_seed(tmp_path: Path) -> None:
+def test_folds_score_each_sample_once_and_are_the_same_for_the_same_rows(tmp_path: Path) -> None:
     from backprop.data.preprocessing import fold_split
 
     X, y = np.arange(40).reshape(20, 2), np.repeat([0, 1], 10)
@@ -215,6 +285,12 @@ def test_folds_score_each_sample_once_with_the_same_folds_for_every_seed(tmp_pat
 def test_a_plan_that_the_data_refuses_fails_before_anything_runs(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="layers=3,8,1 starts with 3 inputs"):
         sweep("moons", {"layers": ["3,8,1"]}, directory=tmp_path / "s", workers=1)
+    with pytest.raises(ValueError, match=r"dropout=0\.5: the network has no hidden layer"):
+        sweep("moons", {"layers": ["2,1"], "dropout": [0.5]}, directory=tmp_path / "s")
+    with pytest.raises(ValueError, match="folds=600 needs at least 600 training samples"):
+        sweep("moons", {"lr": [0.1]}, folds=600, directory=tmp_path / "s")
+    with pytest.raises(ValueError, match=r"settings: epochs = '1\.\.3' gives"):
+        sweep("moons", {"lr": [0.1]}, settings={"epochs": "1..3"}, directory=tmp_path / "s")
     with pytest.raises(ValueError, match="metric='val_r2'"):
         sweep("moons", {"lr": [0.1]}, metric="val_r2", directory=tmp_path / "s", workers=1)
     assert not (tmp_path / "s").exists()
@@ -236,6 +312,10 @@ def test_a_sweep_runs_every_trial_and_ranks_the_candidates(client, tmp_path: Pat
         on_result=seen.append,
     )
     assert result.finished and result.failed == 0 and len(seen) == 4
+    # Two trials side by side on this machine's cores: each capped at its share of them.
+    from backprop.sweeps.cluster import default_workers
+
+    assert {r.blas_threads for r in result.results} == {max(1, default_workers() // 2)}
     folder = tmp_path / "s"
     trials = _rows(folder / "trials.csv")
     assert [r["trial"] for r in trials] == ["0001", "0002", "0003", "0004"]
@@ -306,6 +386,18 @@ def test_an_interrupted_sweep_resumes_only_its_unfinished_trials(client, tmp_pat
     third = resume(tmp_path / "s", verbose=0, on_result=rerun.append)
     assert third.finished and len(rerun) == 6 - len(kept)
     assert [c.mean for c in third.ranked] == [c.mean for c in second.ranked]
+    # Stopped and resumed, the sweep found what one run straight through finds, bit for bit.
+    straight = sweep("moons", space, settings=FAST, directory=tmp_path / "u", client=client,
+                     verbose=0)  # fmt: skip
+    assert [(r.trial, r.metric, r.epochs) for r in straight.results] == [
+        (r.trial, r.metric, r.epochs) for r in second.results
+    ]
+    assert [c.index for c in straight.ranked] == [c.index for c in second.ranked]
+    for trial_id in rerun:
+        a, b = (Model.load(tmp_path / s / "trials" / trial_id / "model.npz").network
+                for s in ("s", "u"))  # fmt: skip
+        for x, y in zip(a.parameters, b.parameters, strict=True):
+            assert np.array_equal(x, y)
 
 
 @dask_group
@@ -362,11 +454,16 @@ def test_grid_search_cv_runs_on_dask_through_joblib(client) -> None:
 @dask_group
 def test_backprop_sweep_trains_ranks_and_resumes(cli, tmp_path: Path) -> None:
     out = tmp_path / "s"
-    done = cli("sweep", "moons", "--lr", "0.003", "0.03", "--epochs", "5", "--workers", "1",
-               "--out", str(out))  # fmt: skip
+    file = tmp_path / "sweep.toml"  # the command line's --epochs overrides the file's
+    file.write_text("[settings]\nepochs = 30\nbatch_size = 'full'\n[space]\nlr = [0.5]\n")
+    done = cli("sweep", "moons", "--file", str(file), "--lr", "0.003", "0.03", "--epochs", "5",
+               "--workers", "1", "--out", str(out))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "best val_accuracy" in done.stdout and str(out) in done.stdout
-    assert len(_rows(out / "trials.csv")) == 2
+    rows = _rows(out / "trials.csv")
+    assert [(r["lr"], r["epochs"]) for r in rows] == [("0.003", "5"), ("0.03", "5")]
+    config = Model.load(out / "trials" / "0001" / "model.npz").info["config"]
+    assert config["batch_size"] is None  # the file's fixed setting: the full batch
     again = cli("sweep", "--resume", str(out), "--quiet")
     assert again.returncode == 0 and "best val_accuracy" in again.stdout
     # Each trial's folder is a run the other commands take.
@@ -396,12 +493,27 @@ def test_backprop_sweep_runs_on_a_cluster_given_by_its_address(cli, client, tmp_
         (["--lr", "0.1"], ["missing DATASET"]),
         (["no-such-set", "--lr", "0.1"], ["no-such-set"]),
         (["moons", "--lr", "0.1", "--resume", "x"], ["--resume continues", "dataset"]),
+        (["moons", "--l2", "-1"], ["l2='-1'", "0 or more"]),
+        (["moons", "--lr", "0.1", "--folds", "600"], ["folds=600", "training samples"]),
+        (["moons", "--lr", "0.1", "--validation-split", "0.999"], ["validation_split=0.999"]),
+        (["moons", "--lr", "0.1", "--file", "no-such.toml"], ["--file", "no-such.toml"]),
     ],
 )
 def test_bad_sweeps_get_one_line_and_exit_2(cli, tmp_path: Path, args, words) -> None:
     result = cli("sweep", *args, "--out", str(tmp_path / "s"))
     result.assert_usage_error(*words)
     assert not (tmp_path / "s").exists()
+
+
+def test_folders_that_are_not_a_new_sweep_or_a_sweep_are_refused(cli, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    cli("sweep", "moons", "--lr", "0.1", "--out", str(tmp_path)).assert_usage_error(
+        "already holds files", f"--resume {tmp_path}"
+    )
+    cli("sweep", "--resume", str(tmp_path)).assert_usage_error("holds no sweep", "sweep.json")
+    (tmp_path / "sweep.json").write_text('{"format": "a run"}')
+    cli("sweep", "--resume", str(tmp_path)).assert_usage_error("is not a sweep's file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "sweep.json"]
 
 
 def test_an_unreachable_scheduler_is_one_line_within_seconds(cli, tmp_path: Path) -> None:
@@ -423,6 +535,11 @@ def test_a_sweep_file_on_the_command_line(cli, tmp_path: Path) -> None:
     bad = tmp_path / "sweep.toml"
     bad.write_text("[space]\nlr = 'quick'\n")
     cli("sweep", "moons", "--file", str(bad)).assert_usage_error("lr='quick'")
+    # A fixed setting is read as a swept one is, and takes one value.
+    bad.write_text("[settings]\nepochs = '1..3'\n[space]\nlr = [0.1]\n")
+    cli("sweep", "moons", "--file", str(bad)).assert_usage_error("epochs = '1..3'", "one value")
+    bad.write_text("[settings]\nl2 = -1\n[space]\nlr = [0.1]\n")
+    cli("sweep", "moons", "--file", str(bad)).assert_usage_error("l2='-1'")
 
 
 def test_importing_the_sweeps_does_not_import_dask() -> None:

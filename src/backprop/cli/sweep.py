@@ -80,7 +80,7 @@ _HELP = {
 @click.option(
     "--file",
     "sweep_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A TOML sweep file (see docs/sweeps.md); options given here override it.",
 )
 @click.option(
@@ -89,7 +89,11 @@ _HELP = {
     help="Random search of N candidates (default: every combination).",
 )
 @click.option("--folds", type=click.IntRange(min=2), help="K-fold cross-validation.")
-@click.option("--metric", help="Rank by val_accuracy (default for classes) or val_loss.")
+@click.option(
+    "--metric",
+    help="Rank by val_accuracy (default for classes), val_loss (default for real values), "
+    "accuracy or loss.",
+)
 @click.option("--random-state", type=int, help="Seed of the random search's draws [0].")
 @click.option("--test-size", type=float, help="Fraction held out for the test report.")
 @click.option("--validation-split", type=float, help="Held-out fraction scoring trials [0.2].")
@@ -171,8 +175,10 @@ def sweep(
             raise click.UsageError(
                 "missing DATASET: a built-in name (see `backprop datasets`) or a CSV file"
             )
+        # What the command line gives overrides the file's, swept or fixed there.
         space = {**plan.pop("space", {}), **{k: _values(k, v) for k, v in swept.items()}}
-        settings = {**plan.pop("settings", {}), **fixed}
+        settings = {k: v for k, v in plan.pop("settings", {}).items() if k not in swept}
+        settings.update(fixed)
         search = {"trials": trials, "folds": folds, "metric": metric, "random_state": random_state}
         plan.update({k: v for k, v in search.items() if v is not None})
         if not space:

@@ -285,9 +285,10 @@ def fold_split(
     """Fold ``fold`` of ``folds`` as ``X_train, X_val, y_train, y_val``, as k-fold
     cross-validation takes it: every sample is in exactly one fold's validation part.
 
-    The folds are shuffled once with a fixed seed, so every setting and every seed of a sweep
-    is scored on the same folds. With ``stratify`` and integer class labels, each class keeps
-    its share in every fold when each class has at least ``folds`` samples.
+    The folds are shuffled with a fixed seed: the same rows give the same folds, so the
+    candidates of a sweep trained with one seed are scored on the same folds. With
+    ``stratify`` and integer class labels, each class keeps its share in every fold when each
+    class has at least ``folds`` samples.
     """
     from sklearn.model_selection import KFold, StratifiedKFold  # slow import: only here
 

@@ -162,7 +162,8 @@ class RunConfig:
     data_dir: str | None = None
     checkpoint_every: int | None = None
     #: Cross-validation: the validation part is fold ``fold`` (counted from 0) of ``folds``
-    #: equal parts of the training part, the same parts for every seed (see split.py).
+    #: equal parts of the training part (see split.py): the same parts for every run with
+    #: the same seed, which also draws the test part and a generated data set's samples.
     folds: int | None = None
     fold: int | None = None
     #: The array library the network computes with, and its device (``Network``'s

@@ -6,10 +6,11 @@
 >>> print(result.table())                                           # doctest: +SKIP
 
 The modules, in the order a sweep needs them: ``space`` (the values each setting may take),
-``trial`` (one run and its result.json), ``cluster`` (Dask: a local cluster or a remote one,
-BLAS threads per trial), ``folder`` (where the files go), ``results`` (candidates ranked, the
-tables), ``plots``, and ``sweep`` (planning, running, resuming). Dask is imported only when
-trials run: ``pip install 'backprop[dask]'``.
+``file`` (sweep files, TOML), ``plan`` (every trial, checked before any runs), ``trial`` (one
+run and its result.json), ``cluster`` (Dask: a local cluster or a remote one, BLAS threads per
+trial), ``folder`` (where the files go), ``progress`` (the live line), ``results`` (candidates
+ranked, the tables), ``plots``, and ``sweep`` (running, resuming, the summary). Dask is
+imported only when trials run: ``pip install 'backprop[dask]'``.
 """
 
 from backprop.sweeps.space import Range, Space

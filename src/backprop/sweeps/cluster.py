@@ -2,9 +2,10 @@
 
 ``connect`` starts a ``LocalCluster`` of worker processes (one thread each) sized to the
 machine, or joins the cluster whose scheduler address it is given. Each trial caps its matrix
-products' threads at the cores of its machine divided by the trials running there at once:
-NumPy's BLAS would otherwise take every core for each trial, and trials side by side would
-fight over them (two trainings sharing 2 cores took 13 times as long as one alone).
+products' threads at the cores of its machine divided by the trials that can run there at
+once (the cluster's worker threads on it when the sweep starts): NumPy's BLAS would otherwise
+take every core for each trial, and trials side by side would fight over them (two trainings
+sharing 2 cores took 13 times as long as one alone).
 """
 
 from __future__ import annotations

@@ -16,16 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backprop.sweeps.trial import TrialResult
-
-
-def lower_is_better(metric: str) -> bool:
-    """Losses improve downwards; accuracies and other scores upwards."""
-    return "loss" in metric
+from backprop.training.monitoring import sign
 
 
 def better(score: float, than: float, metric: str) -> bool:
-    """Whether ``score`` beats ``than`` by ``metric``."""
-    return score < than if lower_is_better(metric) else score > than
+    """Whether ``score`` beats ``than`` by ``metric``: losses improve downwards, accuracies
+    upwards (the rule early stopping follows: ``sign``)."""
+    return sign(metric) * score < sign(metric) * than
 
 
 @dataclass
@@ -62,8 +59,7 @@ class Candidate:
         ok = [r for r in self.results if r.status == "ok" and r.metric is not None]
         if not ok:
             return None
-        sign = 1.0 if lower_is_better(metric) else -1.0
-        return min(ok, key=lambda r: sign * r.metric)  # type: ignore[operator]
+        return min(ok, key=lambda r: sign(metric) * r.metric)  # type: ignore[operator]
 
 
 def rank(
@@ -73,10 +69,10 @@ def rank(
     gathered = [Candidate(i, dict(params)) for i, params in enumerate(candidates)]
     for result in results:
         gathered[result.trial.candidate].results.append(result)
-    sign = 1.0 if lower_is_better(metric) else -1.0
+    downwards = sign(metric)
 
     def key(c: Candidate) -> tuple[bool, bool, float, int]:
-        return (c.failed > 0, not c.scores, sign * c.mean if c.scores else 0.0, c.index)
+        return (c.failed > 0, not c.scores, downwards * c.mean if c.scores else 0.0, c.index)
 
     return sorted((c for c in gathered if c.results), key=key)
 

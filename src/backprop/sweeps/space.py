@@ -53,11 +53,22 @@ def _number(text: str) -> float:
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError
-    return value
+def _at_least(read: Callable[[str], Any], low: float, *, equal: bool) -> Callable[[str], Any]:
+    """A reader of numbers (``read``: int or a finite float) above ``low``, or ``equal`` to it."""
+
+    def parse(text: str) -> Any:
+        value = read(text)
+        if value < low or (value == low and not equal):
+            raise ValueError
+        return value
+
+    return parse
+
+
+_positive = _at_least(_number, 0, equal=False)
+_non_negative = _at_least(_number, 0, equal=True)
+_positive_int = _at_least(int, 1, equal=True)
+_non_negative_int = _at_least(int, 0, equal=True)
 
 
 def _layers(text: str) -> list[int]:
@@ -115,16 +126,16 @@ SETTINGS: dict[str, Setting] = {
     "loss": Setting(_choice(LOSSES), "a loss", "choice"),
     "init": Setting(_choice(INITIALIZERS), "an initialiser", "choice"),
     "optimizer": Setting(_choice(OPTIMIZERS), "an optimizer", "choice"),
-    "lr": Setting(_number, "a learning rate such as 0.01", "real"),
-    "l2": Setting(_number, "a weight decay such as 0.0001", "real"),
+    "lr": Setting(_positive, "a positive learning rate such as 0.01", "real"),
+    "l2": Setting(_non_negative, "a weight decay of 0 or more, such as 0.0001", "real"),
     "epochs": Setting(_positive_int, "a positive number of epochs", "integer"),
     "batch_size": Setting(_batch_size, "a positive batch size or 'full'", "integer"),
     "patience": Setting(_positive_int, "a positive number of epochs", "integer"),
     "dropout": Setting(_fraction, "a dropout rate from 0 to below 1", "real"),
-    "l1": Setting(_number, "an L1 penalty such as 0.0001", "real"),
-    "clip_norm": Setting(_number, "a gradient norm such as 1.0", "real"),
+    "l1": Setting(_non_negative, "an L1 penalty of 0 or more, such as 0.0001", "real"),
+    "clip_norm": Setting(_positive, "a positive gradient norm such as 1.0", "real"),
     "schedule": Setting(_schedule, "a schedule such as cosine or step:10:0.5", "choice"),
-    "seed": Setting(int, "an integer seed", "integer"),
+    "seed": Setting(_non_negative_int, "a seed: an integer of 0 or more", "integer"),
 }
 
 _RANGE = re.compile(r"(?P<low>[^.]+(?:\.\d*)?(?:e[-+]?\d+)?)\.\.(?P<high>[^:]+)(?::(?P<log>log))?")
@@ -162,7 +173,7 @@ def check_values(name: str, values: Any) -> Values:
     if isinstance(values, Range):
         if setting.kind != "real":
             raise ValueError(f"{name}: only real settings (lr, l2) take a continuous range")
-        return values
+        return parse_values(name, str(values))  # its ends checked as the command line's are
     if isinstance(values, str):
         return parse_values(name, values)
     if isinstance(values, Mapping):
@@ -244,10 +255,21 @@ class Space:
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*lists)]  # type: ignore[arg-type]
 
     def random(self, trials: int, seed: int = 0) -> list[dict[str, Any]]:
-        """``trials`` candidates, each setting drawn independently (seeded)."""
+        """``trials`` candidates, each setting drawn independently (seeded). Without a
+        continuous range they are drawn from the grid without replacement, as scikit-learn's
+        ParameterSampler does: no candidate twice, and the whole grid when it is smaller."""
         if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
             raise ValueError(f"trials={trials!r}: expected a positive number of candidates")
         rng = np.random.default_rng(seed)
+        searched = self.searched()
+        lists = [v for v in searched.values() if not isinstance(v, Range)]
+        size = math.prod(len(v) for v in lists)
+        if len(lists) == len(searched) and size < 2**62:
+            if trials >= size:
+                return self.grid()
+            # The grid's combinations by number, without building it: digits in mixed radix.
+            drawn = [int(i) for i in rng.choice(size, trials, replace=False)]
+            return [self._combination(number) for number in drawn]
         candidates = []
         for _ in range(trials):
             candidate = {}
@@ -258,6 +280,16 @@ class Space:
                     candidate[name] = values[int(rng.integers(len(values)))]
             candidates.append(candidate)
         return candidates
+
+    def _combination(self, number: int) -> dict[str, Any]:
+        """The grid's combination ``number`` (as ``grid()`` orders them: the last setting's
+        values change fastest)."""
+        candidate: dict[str, Any] = {}
+        for name, values in reversed(self.searched().items()):
+            assert isinstance(values, list)
+            number, digit = divmod(number, len(values))
+            candidate[name] = values[digit]
+        return {name: candidate[name] for name in self.searched()}
 
     def to_json(self) -> dict[str, Any]:
         """The space as sweep.json keeps it (and ``check_values`` reads it back)."""

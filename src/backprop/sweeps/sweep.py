@@ -1,7 +1,7 @@
 """A sweep: many runs of ``backprop train`` on a Dask cluster, ranked by a metric.
 
-``sweep`` plans every trial (each candidate of the search space with each seed, on each
-cross-validation fold or on a held-out validation part), writes the plan to sweep.json, and
+``sweep`` plans every trial (``plan``: each candidate of the search space with each seed, on
+each cross-validation fold or on a held-out validation part), writes the plan to sweep.json, and
 hands the trials to Dask's workers; each trial leaves a run folder and a result.json. As each
 trial ends the driver rewrites trials.csv, so a crash loses nothing that finished; ``resume``
 trains only the trials without a result. A worker that dies takes no trial with it: Dask runs
@@ -12,7 +12,6 @@ its trials again elsewhere. When every trial has ended, the candidates are ranke
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import time
 import uuid
@@ -21,34 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from backprop.data.registry import available
-from backprop.data.registry import load as load_dataset
-from backprop.engine.validation import check_positive_int
-from backprop.run import RunConfig, build_network
 from backprop.run.folder import write_text
 from backprop.sweeps import cluster
 from backprop.sweeps.folder import SweepFolder
+from backprop.sweeps.plan import make_plan
+from backprop.sweeps.progress import Progress
 from backprop.sweeps.results import (
     Candidate,
-    better,
     candidates_csv,
     rank,
     table_text,
     trials_csv,
 )
-from backprop.sweeps.space import Space, Values
+from backprop.sweeps.space import Space
 from backprop.sweeps.trial import RESULT, Trial, TrialResult, read_result, write_result
-from backprop.training.optimizers import get_optimizer
 
 if TYPE_CHECKING:
     from distributed import Client, Future
 
-#: Held-out share of the training part that scores each trial, when no folds are asked for.
-VALIDATION_SPLIT = 0.2
-#: What a trial can be ranked by: the History's records at the model's epoch.
-METRICS = ("val_accuracy", "val_loss", "accuracy", "loss")
-#: Settings fixed for the whole sweep cannot name what the sweep itself decides.
-_NOT_SETTINGS = {"dataset", "seed", "folds", "fold", "checkpoint_every"}
 #: Candidates the terminal's table shows (candidates.csv has them all).
 TABLE_ROWS = 10
 
@@ -119,8 +108,10 @@ def sweep(
         ``client`` of your own.
     on_result : called in this process with each trial's result as it ends.
     """
-    plan = _plan(dataset, space, settings or {}, trials, folds, metric, random_state)
+    plan = make_plan(dataset, space, settings or {}, trials, folds, metric, random_state)
     given = None if directory is None else SweepFolder(directory)
+    if given is not None and given.path.exists() and not given.path.is_dir():
+        raise NotADirectoryError(f"directory={given}: a file: expected a folder for the sweep")
     if given is not None and given.path.exists() and any(given.path.iterdir()):
         raise FileExistsError(
             f"{given} already holds files: choose a new folder, or continue the sweep there "
@@ -155,92 +146,6 @@ def resume(
         return _run(folder, plan, dask, cluster_open.close, verbose, on_result)
 
 
-def _plan(
-    dataset: str,
-    space: Space | Mapping[str, Values],
-    settings: Mapping[str, Any],
-    n_random: int | None,
-    folds: int | None,
-    metric: str | None,
-    random_state: int,
-) -> dict[str, Any]:
-    """sweep.json: every trial, planned and checked before any runs."""
-    space = space if isinstance(space, Space) else Space(dict(space))
-    fields = {f.name for f in dataclasses.fields(RunConfig)} - _NOT_SETTINGS
-    unknown = sorted(set(settings) - fields)
-    if unknown:
-        raise ValueError(
-            f"settings: {', '.join(unknown)} cannot be fixed for a sweep: expected among "
-            f"{', '.join(sorted(fields))}"
-        )
-    both = sorted(set(settings) & set(space.values))
-    if both:
-        raise ValueError(f"{', '.join(both)}: given both as a fixed setting and as swept values")
-    if dataset not in available() and Path(dataset).expanduser().is_file():
-        dataset = os.path.abspath(Path(dataset).expanduser())  # workers may run elsewhere
-    fixed = dict(settings)
-    if fixed.get("data_dir") is not None:
-        fixed["data_dir"] = os.path.abspath(Path(fixed["data_dir"]).expanduser())
-    if folds is None:
-        fixed["validation_split"] = fixed.get("validation_split") or VALIDATION_SPLIT
-    elif fixed.get("validation_split"):
-        raise ValueError("folds and validation_split: a trial is scored on one or the other")
-    data = load_dataset(
-        dataset,
-        data_dir=fixed.get("data_dir"),
-        target=fixed.get("target"),
-        seed=0,
-        task=fixed.get("task"),
-    )
-    metric = metric or ("val_accuracy" if data.task == "classification" else "val_loss")
-    if metric not in METRICS or (data.task == "regression" and "accuracy" in metric):
-        allowed = [m for m in METRICS if data.task == "classification" or "accuracy" not in m]
-        raise ValueError(f"metric={metric!r}: expected one of {', '.join(allowed)}")
-    candidates = space.grid() if n_random is None else space.random(n_random, seed=random_state)
-    folds_each = [None] if folds is None else list(range(folds))
-    planned = [
-        Trial("", i, params, seed, fold)
-        for i, params in enumerate(candidates)
-        for seed in space.seeds
-        for fold in folds_each
-    ]
-    width = max(4, len(str(len(planned))))
-    planned = [dataclasses.replace(t, id=f"{n:0{width}d}") for n, t in enumerate(planned, 1)]
-    for trial in {_shape(t): t for t in planned}.values():
-        _check(trial, fixed, folds, data)
-    return {
-        "format": "backprop-sweep",
-        "version": 1,
-        "dataset": dataset,
-        "settings": fixed,
-        "space": space.to_json(),
-        "search": "grid" if n_random is None else "random",
-        "random_trials": n_random,
-        "random_state": random_state,
-        "folds": folds,
-        "metric": metric,
-        "candidates": candidates,
-        "trials": [dataclasses.asdict(t) for t in planned],
-    }
-
-
-def _shape(trial: Trial) -> str:
-    """What decides whether a trial's settings are valid: all but its seed and fold."""
-    return repr(sorted(trial.params.items()))
-
-
-def _check(trial: Trial, settings: Mapping[str, Any], folds: int | None, data: Any) -> None:
-    """Refuse a plan with settings that the data or the engine refuses, before any trains."""
-    try:
-        config = trial.config({"dataset": data.name, **settings}, folds).resolved(data)
-        build_network(config, data)
-        get_optimizer(config.optimizer, config.lr)
-        check_positive_int("epochs", config.epochs)
-    except (ValueError, TypeError) as error:
-        described = ", ".join(f"{k}={v}" for k, v in trial.params.items())
-        raise ValueError(f"{described or 'the settings'}: {error}") from None
-
-
 def _run(
     folder: SweepFolder,
     plan: dict[str, Any],
@@ -259,7 +164,7 @@ def _run(
     interrupted = False
     if pending:
         assert dask is not None, "a sweep with trials to train has a cluster"
-        with _Progress(len(trials), len(results), plan["metric"], verbose) as progress:
+        with Progress(len(trials), plan["metric"], verbose) as progress:
             for result in results.values():
                 progress.record(result, running=0)
             try:
@@ -384,41 +289,3 @@ def _write_summary(outcome: SweepResult) -> None:
         outcome.table(len(outcome.ranked)),
     ]
     write_text(folder.report, "\n".join(lines))
-
-
-class _Progress:
-    """The live line: trials done, running, failed, and the best score so far."""
-
-    def __init__(self, total: int, done: int, metric: str, verbose: int) -> None:
-        self.total, self.metric, self.verbose = total, metric, verbose
-        self.done, self.failed = 0, 0
-        self.best: float | None = None
-        self.bar: Any = None
-
-    def __enter__(self) -> _Progress:
-        if self.verbose:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self.bar = Progress(
-                TextColumn("trials"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[status]}"), transient=False,
-            )  # fmt: skip
-            self.bar.__enter__()
-            self.task = self.bar.add_task("sweep", total=self.total, status="")
-        return self
-
-    def record(self, result: TrialResult, running: int) -> None:
-        self.done += 1
-        self.failed += result.status == "failed"
-        if result.metric is not None and (
-            self.best is None or better(result.metric, self.best, self.metric)
-        ):
-            self.best = result.metric
-        if self.bar is not None:
-            best = "" if self.best is None else f"  best {self.metric} {self.best:.4f}"
-            status = f"running {running}  failed {self.failed}{best}"
-            self.bar.update(self.task, completed=self.done, status=status)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from backprop.run import RunConfig, RunResult, train
 from backprop.run.folder import write_text
@@ -58,6 +58,8 @@ class TrialResult:
     #: The trained model's scores on the test part, when the run has one.
     test_scores: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    #: The threads its matrix products could use (BLAS's, as capped for the trial).
+    blas_threads: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -90,9 +92,16 @@ def run_trial(
     if folder.exists():
         shutil.rmtree(folder)
     started = time.perf_counter()
+    threads = None
     try:
         with threadpool_limits(limits=blas_threads, user_api="blas"):
+            threads = max(
+                (pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"),
+                default=None,
+            )
             run = train(trial.config(settings, folds), folder, verbose=0, plots=False)
+        if run.interrupted:  # Ctrl-C stopped it part way: not a result, a trial to run again
+            raise KeyboardInterrupt
         result = TrialResult(
             trial,
             "ok",
@@ -103,6 +112,7 @@ def run_trial(
     except Exception as error:  # a trial's failure is its result: the sweep goes on
         result = TrialResult(trial, "failed", error=_message(error))
     result.seconds = time.perf_counter() - started
+    result.blas_threads = threads
     folder.mkdir(parents=True, exist_ok=True)  # a run that failed at once made none
     write_result(result, folder)
     return result
