@@ -36,6 +36,8 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 #: Longest wait on the page's state, in milliseconds.
 WAIT = 20_000
+#: The page's errors: its script's, and files it asked for that were not there (none, we hope).
+FAILED: list[str] = []
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,8 @@ def page(server: tuple[Any, str]) -> Iterator[Page]:
             viewport={"width": 1280, "height": 940}, accept_downloads=True
         )
         page = context.new_page()
+        page.on("console", lambda m: FAILED.extend([m.text] if m.type == "error" else []))
+        page.on("pageerror", lambda error: FAILED.append(str(error)))
         page.goto(server[1])
         page.wait_for_function("window.playground.frame !== null", timeout=WAIT)
         yield page
@@ -96,6 +100,14 @@ def test_pick_a_data_set_and_play_the_loss_falls_as_the_history_says(page, serve
     assert float(page.get_attribute("#train-loss", "data-value")) == history["loss"][-1]
     assert page.text_content("#train-loss") == f"{history['loss'][-1]:.4f}"
     assert page.text_content("#epoch") == str(len(history["loss"]))
+    # Hovering the curves' right end shows the last epoch's exact numbers.
+    box = page.locator("#curves").bounding_box()
+    assert box is not None
+    at = {"clientX": box["x"] + box["width"] - 1, "clientY": box["y"] + 10}
+    page.dispatch_event("#curves", "mousemove", at)
+    tip = page.text_content("#curve-tip") or ""
+    assert f"training loss {history['loss'][-1]!r}" in tip
+    assert f"test loss {history['val_loss'][-1]!r}" in tip
 
 
 def test_add_a_layer(page, server):
@@ -107,6 +119,8 @@ def test_add_a_layer(page, server):
     settle(page)
     assert session(server).net.sizes == [*before[:-1], 4, before[-1]]
     assert page.locator(".neuron:not(.input)").count() == sum(session(server).net.sizes[1:])
+    # The epoch hovered before belongs to the old network's history: its numbers are gone.
+    assert "training loss" not in (page.text_content("#curve-tip") or "")
 
 
 def test_click_a_point_and_the_trace_shows_bp_explains_numbers(page, server):
@@ -156,6 +170,7 @@ def test_export_the_model_and_load_it(page, server, tmp_path: Path):
     loaded = bp.load(path)
     np.testing.assert_array_equal(loaded.parameter_vector, session(server).net.parameter_vector)
     assert "%22dataset%22" in page.url  # the settings are in the link
+    assert FAILED == []  # no script error, no file missing (the browser's icon included)
 
 
 def test_a_link_restores_the_settings_in_a_tab_of_its_own(page, server):

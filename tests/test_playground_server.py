@@ -145,6 +145,36 @@ def test_a_bad_csv_upload_gets_a_message_and_leaves_the_session_as_it_was(client
         assert ask(ws, "epoch")["type"] == "frame"
 
 
+def test_a_csv_with_too_many_rows_is_refused_after_reading_it_once(client, monkeypatch):
+    from backprop.data import load_csv
+    from backprop.playground import datasets, session
+
+    reads: list[Any] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return load_csv(*args, **kwargs)
+
+    monkeypatch.setattr(limits, "MAX_ROWS", 5)
+    monkeypatch.setattr(session, "load_csv", counted)
+    monkeypatch.setattr(datasets, "load_csv", counted)
+    with tab(client) as (ws, token, _):
+        csv = b"a,b,c\n" + b"1,2,0\n2,1,1\n" * 3
+        reply = client.post(f"/upload/{token}", content=csv, headers=ORIGIN)
+        assert reply.status_code == 400 and "6 rows" in reply.json()["message"]
+        assert len(reads) == 1  # a file of a million rows is parsed once, not twice
+        assert ask(ws, "epoch")["type"] == "frame"
+
+
+def test_an_upload_error_names_the_file_not_the_servers_temporary_folder(client, app):
+    with tab(client) as (_, token, _):
+        for content in (b"a,b,c\n\xff\xfe,1,2\n", b"a,b,c\n1,x,0\n2,3,1\n"):
+            reply = client.post(f"/upload/{token}", content=content, headers=ORIGIN)
+            message = reply.json()["message"]
+            assert reply.status_code == 400 and "'upload.csv'" in message
+            assert str(app.state.tabs[token].folder.name) not in message, message
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
@@ -201,6 +231,8 @@ MALFORMED = [
     '{"type": "set_weight", "layer": 0, "i": 0, "j": 0, "value": 1e300}',
     '{"type": "set_weight", "layer": 0, "i": 5, "j": 0, "value": 1}',
     '{"type": "set_weight", "layer": 0, "j": 0, "value": 1}',
+    "[" * 50_000,  # nested deeper than Python's JSON parser goes
+    '{"type": "config", "config": {"hidden": ' + "[" * 30_000 + "]" * 30_000 + "}}",
 ]
 
 
@@ -332,6 +364,14 @@ def test_explain_a_step_shows_bp_explains_numbers_with_finite_differences(client
         for row in gradients:
             assert row["smooth"]
             assert row["estimate"] == pytest.approx(row["value"], rel=1e-6, abs=1e-9)
+
+
+def test_an_explained_step_says_when_training_steps_otherwise(client: TestClient):
+    with tab(client, dataset="xor", hidden=[2]) as (ws, _, _):
+        assert ask(ws, "explain", index=0)["caveat"] == ""  # SGD without L2: the same step
+        ask(ws, "config", config={"optimizer": "adam", "l2": 0.01})
+        caveat = ask(ws, "explain", index=0)["caveat"]
+        assert "plain gradient descent" in caveat and "adam" in caveat and "L2 0.01" in caveat
 
 
 def test_applying_the_explained_step_sets_the_traces_new_weights(client, app):
@@ -475,6 +515,29 @@ def test_serving_names_and_addresses():
         "localhost:8765",
     ]
     assert "10.1.2.3:80" in serving.host_names("10.1.2.3", 80)
+
+
+def test_serving_every_address_answers_for_the_machines_network_address(monkeypatch):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # sends nothing: which address would it send from
+        except OSError:
+            pytest.skip("this machine has no route to a network")
+        address = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.skip("this machine reaches the network only through its loopback address")
+    assert f"{address}:8000" in serving.host_names("0.0.0.0", 8000)
+    # The page opened here is one the server answers for, not http://0.0.0.0:8000/.
+    import uvicorn
+
+    opened: list[str] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: None)
+    monkeypatch.setattr(serving, "_open_when_started", lambda server, url: opened.append(url))
+    serving.serve(host="0.0.0.0", port=8000, open_browser=True, quiet=True)
+    deadline = time.monotonic() + 5  # the page is opened from a thread of its own
+    while not opened and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert opened == ["http://127.0.0.1:8000/"]
 
 
 def test_another_host_is_served_with_a_warning(monkeypatch, capsys):

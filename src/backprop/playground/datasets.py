@@ -136,25 +136,31 @@ def csv_plane(
     path: str | os.PathLike[str], columns: Sequence[str] | None, test_ratio: float, seed: int
 ) -> Plane:
     """The CSV file at ``path`` as a plane: ``columns`` names [x1, x2, target] (by default the
-    first two columns and the last). Its rows are bounded by ``limits.MAX_ROWS``."""
+    first two columns and the last), checked by :func:`check_drawable`."""
     target = None if columns is None else columns[2]
-    data = load_csv(path, target=target)
+    data = check_drawable(load_csv(path, target=target))
+    drawn = data.feature_names[:2] if columns is None else list(columns[:2])
+    return _csv_split(data, drawn, test_ratio, seed)
+
+
+def check_drawable(data: Dataset) -> Dataset:
+    """``data`` itself, when it has the two feature columns a plane draws and at most
+    ``limits.MAX_ROWS`` rows; else a ValueError saying which."""
     if data.n_features < 2:
         raise ValueError(
             f"the CSV file has {data.n_features} feature column(s) besides the target "
             f"{data.target_name!r}: the playground draws two columns, x1 and x2"
         )
-    drawn = data.feature_names[:2] if columns is None else list(columns[:2])
-    return _csv_split(data, drawn, test_ratio, seed)
-
-
-def _csv_split(data: Dataset, drawn: list[str], test_ratio: float, seed: int) -> Plane:
-    """The two ``drawn`` columns of a CSV data set against its target, split and scaled."""
     if len(data.X) > limits.MAX_ROWS:
         raise ValueError(
             f"the CSV file has {len(data.X)} rows: the playground trains on at most "
             f"{limits.MAX_ROWS} (limits.MAX_ROWS); use `backprop train` for larger files"
         )
+    return data
+
+
+def _csv_split(data: Dataset, drawn: list[str], test_ratio: float, seed: int) -> Plane:
+    """The two ``drawn`` columns of a CSV data set against its target, split and scaled."""
     for name in drawn:
         if name not in data.feature_names:
             raise ValueError(

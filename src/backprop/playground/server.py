@@ -205,6 +205,8 @@ async def _answer(tab: Tab, event: Mapping[str, Any]) -> dict[str, Any] | None:
         message = json.loads(text)
     except ValueError as error:
         return {"type": "error", "message": f"a message must be JSON: {error}"}
+    except RecursionError:  # "[[[[...": nested deeper than the parser goes
+        return {"type": "error", "message": "a message must be JSON nested a few levels deep"}
     request = message.get("type") if isinstance(message, dict) else None
     ident = message.get("id") if isinstance(message, dict) else None
     try:

@@ -3,7 +3,8 @@
 It binds 127.0.0.1 unless told otherwise; any other address is announced with a warning, as
 anyone who can reach it can then use the server. The ``Host`` names it answers to are its own
 (``127.0.0.1:PORT`` and ``localhost:PORT``, plus the address given and this machine's names
-when serving beyond it), so that a page elsewhere cannot reach it by DNS rebinding.
+when serving beyond it, and for 0.0.0.0 the address it has on its network), so that a page
+elsewhere cannot reach it by DNS rebinding.
 """
 
 from __future__ import annotations
@@ -37,17 +38,48 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: The addresses that mean "every address of this machine".
+EVERY_ADDRESS = ("0.0.0.0", "::")
+
+
 def host_names(host: str, port: int) -> list[str]:
     """The ``Host`` headers the server answers: its own names, with the port."""
     names = {LOCALHOST, "localhost", "[::1]"}
     if not is_loopback(host):
         names |= {socket.gethostname(), socket.getfqdn()}
-        if host not in ("0.0.0.0", "::"):
+        if host not in EVERY_ADDRESS:
             names.add(f"[{host}]" if ":" in host else host)
         else:
+            # The addresses others reach it by: its name's (often only 127.0.1.1 on Debian)
+            # and the one it reaches the network from, the address a classroom types.
             with contextlib.suppress(OSError):  # a machine without a resolvable name
                 names |= set(socket.gethostbyname_ex(socket.gethostname())[2])
+            names |= {f"[{a}]" if ":" in a else a for a in outward_addresses()}
     return sorted(f"{name}:{port}".lower() for name in names)
+
+
+def outward_addresses() -> set[str]:
+    """This machine's addresses on its networks (IPv4 and IPv6), as far as it has routes.
+
+    Connecting a UDP socket sends nothing: it only asks the system which local address it
+    would send from, towards addresses of the documentation ranges (RFC 5737, RFC 3849).
+    """
+    addresses = set()
+    for family, far in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((far, 9))
+            address = str(probe.getsockname()[0])
+            if not is_loopback(address):
+                addresses.add(address)
+    return addresses
+
+
+def page_url(host: str, port: int) -> str:
+    """The page's address for a browser on this machine: a wildcard address (0.0.0.0, ::)
+    is not one a browser can name, so it opens the loopback address instead."""
+    if host in EVERY_ADDRESS:
+        host = LOCALHOST if host == "0.0.0.0" else "::1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
 def serve(
@@ -61,7 +93,7 @@ def serve(
 
     port = free_port(host) if port is None else port
     hosts = host_names(host, port)
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    url = page_url(host, port)
     if not is_loopback(host):
         print(
             f"warning: serving on {host}, not only this machine: anyone who can reach it can "

@@ -26,8 +26,15 @@ from backprop.engine.network import Network
 from backprop.explain.trace import Trace
 from backprop.playground import limits, views
 from backprop.playground.config import CHECKS, Config
-from backprop.playground.datasets import Plane, csv_plane, generated_plane, targets
+from backprop.playground.datasets import (
+    Plane,
+    check_drawable,
+    csv_plane,
+    generated_plane,
+    targets,
+)
 from backprop.playground.explaining import explained
+from backprop.run.reports import regression
 from backprop.training.callbacks import Callback
 from backprop.training.history import History
 from backprop.training.optimizers import Optimizer, get_optimizer
@@ -84,16 +91,8 @@ class R2(Callback):
         return {"r2": self.score(*self.train), "val_r2": self.score(*self.test)}
 
     def score(self, X: np.ndarray, Y: np.ndarray) -> float:
-        return r2_score(Y, self.network.predict(X))
-
-
-def r2_score(Y: np.ndarray, predicted: np.ndarray) -> float:
-    """1 - (residual sum of squares) / (total sum of squares); NaN for fewer than two rows."""
-    if len(Y) < 2:
-        return math.nan
-    total = float(((Y - Y.mean(axis=0)) ** 2).sum())
-    residual = float(((Y - predicted) ** 2).sum())
-    return 1.0 - residual / total if total > 0 else math.nan
+        # The library's one R², as `backprop evaluate` reports it.
+        return regression(Y, self.network.predict(X)).scores["r2"]
 
 
 class Session:
@@ -250,7 +249,22 @@ class Session:
         y = Y[index] if Y.ndim == 1 else Y[index, :]
         reply, self.trace = explained(self.net, X[index], y, self.config.lr, self.X_train)
         self.trace_version = self.version
-        return {"type": "trace", "part": part, "index": index, **reply}
+        return {"type": "trace", "part": part, "index": index, "caveat": self._caveat(), **reply}
+
+    def _caveat(self) -> str:
+        """What the explained step is not: the trace's step is plain gradient descent on one
+        sample, so it is not the step training takes with another optimizer or with L2."""
+        config, other = self.config, []
+        if config.optimizer != "sgd":
+            other.append(f"the {config.optimizer} optimizer")
+        if config.l2:
+            other.append(f"L2 {config.l2:g}")
+        if not other:
+            return ""
+        return (
+            f"This is plain gradient descent, w - lr * dE/dw; training here uses "
+            f"{' and '.join(other)}, whose steps differ. Applying it takes this step."
+        )
 
     def apply_step(self, _: Any = None) -> dict[str, Any]:
         """Take the explained step: the weights become the trace's new weights."""
@@ -307,26 +321,23 @@ class Session:
         before = (path.read_bytes() if path.exists() else None), self.csv_path, self.csv_columns
         path.write_bytes(content)
         try:
-            data = load_csv(path)
-            if data.n_features < 2:
-                raise ValueError(
-                    f"the CSV file has {data.n_features} column(s) besides its target "
-                    f"{data.target_name!r}: the playground draws two columns, x1 and x2"
-                )
+            data = check_drawable(load_csv(path))
             self.csv_path = path
             self.csv_columns = [*data.feature_names, str(data.target_name)]
             columns = [*data.feature_names[:2], str(data.target_name)]
             # Built even when the settings read the same: the file is new.
             self._build(self.config.updated({"dataset": "csv", "columns": columns}), True)
             return self.state()
-        except (ValueError, TypeError, OSError):
+        except (ValueError, TypeError, OSError) as error:
             # The file the session trained on so far stays what it trains on.
             kept, self.csv_path, self.csv_columns = before
             if kept is None:
                 path.unlink()
             else:
                 path.write_bytes(kept)
-            raise
+            # The page's user knows nothing of the server's temporary folder: name the file only.
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            raise kind(str(error).replace(str(path), path.name)) from error
 
 
 def _index(value: Any, size: int, name: str = "index") -> int:

@@ -31,6 +31,7 @@ const app = {
   trace: null,
   replies: 0,          // replies received (tests wait on it)
   lastError: null,
+  curveLegend: "",     // the text under the curves when none is hovered
 };
 window.playground = app;
 
@@ -184,8 +185,11 @@ function buildControls() {
   $("plane").onclick = clickPlane;
   $("plane").onmousemove = hoverPlane;
   $("plane").onmouseleave = hideTip;
-  $("curves").onmousemove = hoverCurves;
-  $("score-curves").onmousemove = hoverCurves;
+  app.curveLegend = $("curve-tip").textContent;
+  for (const id of ["curves", "score-curves"]) {
+    $(id).onmousemove = hoverCurves;
+    $(id).onmouseleave = showCurveLegend;
+  }
   $("editor-value").onkeydown = editorKey;
 }
 
@@ -245,6 +249,7 @@ function applyState(reply) {
   app.network = reply.network;
   app.csvColumns = reply.csv_columns;
   app.history = { epochs: [], metrics: {} };
+  showCurveLegend();  // the numbers of an epoch hovered before are another history's
   showSettings(app.config);
   saveSettingsInHash(app.config);
   $("score-name").textContent = app.data.task === "regression" ? "R²" : "accuracy";
@@ -479,7 +484,9 @@ function hoverPlane(event) {
 
 // -- the network: neurons with heat maps, edges with weights -------------------------------------
 
+// dx: the widest spacing of the columns (layers), narrowed to fit the panel (columnSpacing).
 const LAYOUT = { dx: 110, top: 58, left: 70 };
+let spacing = LAYOUT.dx;  // the columns' spacing of the network drawn now
 
 function neuronSize(sizes) {
   const tallest = Math.max(...sizes);
@@ -487,7 +494,14 @@ function neuronSize(sizes) {
 }
 
 function neuronPosition(layer, j, size) {
-  return [LAYOUT.left + layer * LAYOUT.dx, LAYOUT.top + j * (size + 6)];
+  return [LAYOUT.left + layer * spacing, LAYOUT.top + j * (size + 6)];
+}
+
+// As wide as the panel allows, up to LAYOUT.dx, but never narrower than a layer's head
+// (its buttons and activation, size + 48 pixels): a deep network scrolls only when it must.
+function columnSpacing(columns, size, available) {
+  const fit = Math.floor((available - LAYOUT.left - size - 30) / Math.max(1, columns - 1));
+  return Math.max(size + 52, Math.min(LAYOUT.dx, fit));
 }
 
 // The network's elements, built when its shape changes (a state) and updated by each frame.
@@ -495,22 +509,30 @@ function buildNetwork() {
   const box = $("network");
   const { sizes } = app.network;
   const size = neuronSize(sizes);
-  const width = LAYOUT.left + (sizes.length - 1) * LAYOUT.dx + size + 30;
+  spacing = columnSpacing(sizes.length, size, box.clientWidth);
+  const width = LAYOUT.left + (sizes.length - 1) * spacing + size + 30;
   const height = LAYOUT.top + Math.max(...sizes) * (size + 6) + 20;
   box.replaceChildren();
   box.style.height = `${height}px`;
   const weightCount = app.frame.weights.flat(2).length;
   $("network-summary").textContent = `${sizes.join("-")} · ${app.network.loss} · ${weightCount} weights`;
+  buildEdges(box, size, width, height);  // first, beneath the neurons
+  buildInputs(box, size);
+  buildNeurons(box, size);
+  buildLayerHeads(box, size);
+}
 
-  // Edges first, beneath the neurons. Each has a wider transparent twin that takes the mouse.
+// The edges: each weight a curve, with a wider transparent twin that takes the mouse.
+function buildEdges(box, size, width, height) {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("width", width);
   svg.setAttribute("height", height);
   app.edges = app.frame.weights.map((W, layer) => W.map((row, i) => row.map((_, j) => {
     const [x1, y1] = neuronPosition(layer, i, size);
     const [x2, y2] = neuronPosition(layer + 1, j, size);
-    const d = `M${x1 + size},${y1 + size / 2} C${x1 + size + 40},${y1 + size / 2} ` +
-      `${x2 - 40},${y2 + size / 2} ${x2},${y2 + size / 2}`;
+    const bend = Math.min(40, spacing - size - 30);  // how far each end runs level (>= 22)
+    const d = `M${x1 + size},${y1 + size / 2} C${x1 + size + bend},${y1 + size / 2} ` +
+      `${x2 - bend},${y2 + size / 2} ${x2},${y2 + size / 2}`;
     const edge = document.createElementNS(svg.namespaceURI, "path");
     edge.setAttribute("d", d);
     edge.setAttribute("class", "edge");
@@ -528,8 +550,10 @@ function buildNetwork() {
     return edge;
   })));
   box.append(svg);
+}
 
-  // The inputs: each feature over the plane, named beside it.
+// The inputs: each feature over the plane, named beside it.
+function buildInputs(box, size) {
   app.inputs = app.network.inputs.map((name, i) => {
     const [x, y] = neuronPosition(0, i, size);
     const label = document.createElement("div");
@@ -549,8 +573,11 @@ function buildNetwork() {
     box.append(label, div);
     return canvas;
   });
+}
 
-  // Hidden and output neurons: each a heat map of its output over the plane, and a bias.
+// Hidden and output neurons: each a heat map of its output over the plane, and a bias.
+function buildNeurons(box, size) {
+  const { sizes } = app.network;
   app.neurons = [];
   for (let layer = 1; layer < sizes.length; layer++) {
     const column = [];
@@ -569,6 +596,9 @@ function buildNetwork() {
       if (app.frame.biases[layer - 1]) {
         marker = document.createElement("div");
         marker.className = "bias";
+        const side = Math.min(10, Math.round(size / 3));  // a corner of the neuron, not all of it
+        marker.style.width = marker.style.height = `${side}px`;
+        marker.style.left = marker.style.bottom = `${-Math.round(side * 0.7)}px`;
         const name = app.network.bias_names[layer - 1][j];
         const value = () => app.frame.biases[layer - 1][j];
         marker.dataset.name = name;
@@ -582,8 +612,10 @@ function buildNetwork() {
     }
     app.neurons.push(column);
   }
+}
 
-  // Above each hidden layer: its activation, and buttons to add or remove a neuron.
+// Above each hidden layer: its activation, and buttons to add or remove a neuron.
+function buildLayerHeads(box, size) {
   app.config.hidden.forEach((n, h) => {
     const [x] = neuronPosition(h + 1, 0, size);
     const head = document.createElement("div");
@@ -742,6 +774,11 @@ function hoverCurves(event) {
   $("curve-tip").textContent = parts.join(" · ");
 }
 
+// The legend under the curves, where the hovered epoch's numbers are not shown.
+function showCurveLegend() {
+  $("curve-tip").textContent = app.curveLegend;
+}
+
 // -- explain a step ---------------------------------------------------------------------------
 
 function showTrace(reply) {
@@ -752,7 +789,7 @@ function showTrace(reply) {
     `One gradient-descent step on ${reply.part} point ${reply.index}: ${reply.describe}. ` +
     `E ${reply.loss} → ${reply.loss_after}. The inputs i1, i2, … are the network's: the ` +
     "features of the standardised point. Beside each gradient, its finite-difference " +
-    "estimate: nudge the weight, watch the loss.";
+    "estimate: nudge the weight, watch the loss. " + reply.caveat;
   const flags = $("trace-flags");
   flags.replaceChildren(...reply.flags.map((flag) => {
     const item = document.createElement("li");
