@@ -21,6 +21,9 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
+    # CI installs it (.ci/run) and must run these tests: there, its absence is a failure.
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: no Chromium at {CHROMIUM}: .ci/run should install it", pytrace=False)
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 pytest.importorskip("playwright", reason="Playwright for Python is not installed")
 pytest.importorskip("uvicorn", reason="the playground extra is not installed")
