@@ -35,6 +35,8 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,18 +94,21 @@ def matmul_seconds(sizes: list[int], n_samples: int, tflops: float) -> float:
     return 6 * weights * n_samples / (tflops * 1e12)
 
 
-def time_epochs(train: Any, torch: Any, device: str, epochs: int) -> float:
+def time_epochs(train: Any, wait: Callable[[], None], epochs: int) -> float:
     """Seconds per epoch: ``train(1)`` as a warm-up, then ``train(epochs)`` timed, divided by
-    ``epochs`` (backprop's ``fit`` checks its data once per call, as a user's one fit would)."""
+    ``epochs`` (backprop's ``fit`` checks its data once per call, as a user's one fit would);
+    ``wait`` waits for the device to finish what was queued."""
     train(1)
-    synchronize(torch, device)
+    wait()
     start = time.perf_counter()
     train(epochs)
-    synchronize(torch, device)
+    wait()
     return (time.perf_counter() - start) / epochs
 
 
-def backprop_trainer(sizes: list[int], batch: int, X: Any, y: Any, device: str) -> Any:
+def backprop_trainer(
+    sizes: list[int], batch: int, X: Any, y: Any, backend: str, device: str
+) -> Any:
     net = bp.Network(
         sizes,
         activation="relu",
@@ -111,7 +116,7 @@ def backprop_trainer(sizes: list[int], batch: int, X: Any, y: Any, device: str) 
         init="he",
         seed=SEED,
         dtype="float32",
-        backend="torch",
+        backend=backend,
         device=device,
     )
 
@@ -199,25 +204,8 @@ def cupy_seconds(sizes: list[int], batch: int, X: Any, y: Any, epochs: int) -> f
         import cupy
 
         X, y = cupy.asarray(X.cpu().numpy()), cupy.asarray(y.cpu().numpy())
-        net = bp.Network(
-            sizes,
-            activation="relu",
-            loss="cross_entropy",
-            init="he",
-            seed=SEED,
-            dtype="float32",
-            backend="cupy",
-            device="cuda",
-        )
-
-        def train(n: int) -> None:
-            net.fit(X, y, epochs=n, batch_size=batch, lr=LR)
-            cupy.cuda.Device().synchronize()
-
-        train(1)
-        start = time.perf_counter()
-        train(epochs)
-        return (time.perf_counter() - start) / epochs
+        train = backprop_trainer(sizes, batch, X, y, "cupy", "cuda")
+        return time_epochs(train, cupy.cuda.Device().synchronize, epochs)
     except Exception as error:  # reported in the results, the other columns still measured
         return f"{type(error).__name__}: {error}"
 
@@ -297,15 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = []
     for sizes, batch in QUICK_NETWORKS if args.quick else NETWORKS:
+        wait = partial(synchronize, torch, device)
         with torch.no_grad():  # backprop's own gradients: autograd is not used
-            ours = time_epochs(backprop_trainer(sizes, batch, X, y, device), torch, device, epochs)
-        eager = time_epochs(eager_trainer(torch, sizes, batch, X, y, device), torch, device, epochs)
+            ours = time_epochs(backprop_trainer(sizes, batch, X, y, "torch", device), wait, epochs)
+        eager = time_epochs(eager_trainer(torch, sizes, batch, X, y, device), wait, epochs)
         graph: float | None = None
         on_cupy: float | str = "needs CUDA"
         if cuda:
-            graph = time_epochs(
-                graph_trainer(torch, sizes, batch, X, y, device), torch, device, epochs
-            )
+            graph = time_epochs(graph_trainer(torch, sizes, batch, X, y, device), wait, epochs)
             on_cupy = cupy_seconds(sizes, batch, X, y, epochs)
         matmul = matmul_seconds(sizes, n_samples, tflops)
         rows.append(

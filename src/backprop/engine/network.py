@@ -447,55 +447,8 @@ class Network:
         l1: float = 0.0,
         clip_norm: float | None = None,
     ) -> History:
-        """Train by gradient descent and return the History of each epoch.
-
-        Parameters
-        ----------
-        X, Y : arrays
-            Inputs (n_samples, sizes[0]) and targets: (n_samples, sizes[-1]), or 1-D class
-            labels for a classification loss. NumPy arrays, or arrays of the network's
-            backend (tensors on its device, say), moved to its device once.
-        epochs : int
-            Passes over the data.
-        lr : float, optional
-            Learning rate; by default the optimizer's own (0.1 for sgd and momentum, 0.001 for
-            adam).
-        batch_size : int, optional
-            Samples per gradient step: None for the full batch, 1 for online learning.
-        optimizer : {"sgd", "momentum", "adam"} or Optimizer
-        shuffle : bool
-            Reshuffle the samples every epoch, from the network's seeded generator.
-        validation_data : (X_val, Y_val), optional
-            Evaluated after every epoch into ``val_loss`` (and ``val_accuracy``).
-        weight_decay : float
-            L2 penalty on the weights (not the biases): each step descends
-            dE/dW + weight_decay * W.
-        callbacks : list of Callback
-            Hooks into training: a History among them is recorded into and returned; learning
-            rate schedules (``bp.StepDecay``, ``bp.CosineDecay``, ...), ``bp.EarlyStopping``.
-        sample_weight : array of shape (n_samples,), optional
-            Weights of the samples' losses (rescaled to average 1).
-        verbose : int
-            1 shows a progress bar with the epoch, the live loss and accuracy, and the time
-            left.
-        initial_epoch : int
-            The epoch to start from when resuming: training runs epochs ``initial_epoch`` to
-            ``epochs - 1``.
-        dropout : float or list of float
-            Inverted dropout on the hidden layers' outputs, in training only: each step drops
-            each unit with probability p (from the network's seeded generator) and scales the
-            units kept by 1/(1-p). A single rate for every hidden layer, or one per hidden
-            layer (0 for none); 0 <= p < 1. The input and output layers are never dropped.
-        l1 : float
-            L1 penalty on the weights (not the biases): each step descends
-            dE/dW + l1 * sign(W).
-        clip_norm : float, optional
-            Gradient clipping by norm: when the L2 norm of the whole gradient (penalties
-            included) exceeds ``clip_norm``, the step uses the gradient scaled down to that
-            norm.
-
-        See :func:`backprop.training.fit` for what Ctrl-C does.
-        """
+        """Train by gradient descent and return the History of each epoch; the parameters
+        are :func:`backprop.training.fit`'s (its one home), the network being this one."""
         from backprop.training.loop import fit
 
         return fit(

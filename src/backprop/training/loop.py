@@ -80,6 +80,10 @@ def fit(
 
     Parameters
     ----------
+    X, Y : arrays
+        Inputs (n_samples, sizes[0]) and targets: (n_samples, sizes[-1]), or 1-D class labels
+        for a classification loss. NumPy arrays, or arrays of the network's backend (tensors on
+        its device, say), moved to its device once.
     epochs : int
         Passes over the data.
     lr : float, optional
@@ -95,7 +99,8 @@ def fit(
         L2 penalty on the weights (not the biases): each step descends dE/dW + weight_decay * W.
     callbacks : list of Callback
         A History among them is recorded into and returned (to continue a run's history).
-        Learning rate schedules (``schedules.py``, ``plateau.py``) are callbacks too.
+        Learning rate schedules (``bp.StepDecay``, ``bp.CosineDecay``, ...) and
+        ``bp.EarlyStopping`` are callbacks too.
     sample_weight : array of shape (n_samples,), optional
         Weights of the samples' losses (rescaled to average 1).
     verbose : int
