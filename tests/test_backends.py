@@ -15,8 +15,12 @@ import pytest
 import backprop as bp
 from backprop.engine.backend import BACKENDS, backend_of, get_backend, to_numpy
 
-torch = pytest.importorskip("torch")
-xps = pytest.importorskip("array_api_strict")
+# The other backends under test: make test installs both (array-api-strict is a test extra,
+# .ci/run installs torch==2.13.0), so only a hand-made environment without them skips.
+torch = pytest.importorskip("torch", reason="PyTorch is not installed: no torch backend to test")
+xps = pytest.importorskip(
+    "array_api_strict", reason="array-api-strict is not installed: pip install -e '.[test]'"
+)
 
 BACKENDS_ON_CPU = ["numpy", "torch", "array_api_strict"]
 OTHERS = ["torch", "array_api_strict"]
@@ -295,7 +299,10 @@ def test_numpy_has_no_gpu():
         bp.Network([2, 1], device="cuda")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+@pytest.mark.skipif(
+    torch.cuda.is_available(),
+    reason="checks the error on a machine without CUDA; this one has it (see tests/test_gpu.py)",
+)
 def test_cuda_without_a_gpu_says_so():
     with pytest.raises(ValueError, match=r"device='cuda' but PyTorch finds no CUDA device"):
         bp.Network([2, 1], backend="torch", device="cuda")
@@ -393,7 +400,9 @@ def test_estimators_name_a_backend_they_cannot_use():
 
 
 def test_a_network_on_another_backend_exports_to_onnx(tmp_path):
-    onnxruntime = pytest.importorskip("onnxruntime")
+    onnxruntime = pytest.importorskip(
+        "onnxruntime", reason="the onnx extra is not installed: pip install 'backprop[onnx]'"
+    )
     X = data("mse")[0][:5]
     net = network("torch", loss="mse")
     path = bp.export_onnx(net, tmp_path / "model.onnx")
@@ -470,7 +479,10 @@ def test_backprop_train_names_a_backend_or_device_that_is_not_there(options, mes
     assert err.count("\n") == 1 and message in err
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+@pytest.mark.skipif(
+    torch.cuda.is_available(),
+    reason="checks the error on a machine without CUDA; this one has it (see tests/test_gpu.py)",
+)
 def test_backprop_train_on_cuda_without_a_gpu_is_one_line(capsys):
     from backprop.cli import main
 

@@ -63,7 +63,9 @@ def test_a_mask_of_ones_is_the_deterministic_network(data: tuple[np.ndarray, np.
 
 
 def test_gradients_with_fixed_masks_match_torch(data: tuple[np.ndarray, np.ndarray]) -> None:
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip(
+        "torch", reason="PyTorch is not installed: the cross-checks against torch are skipped"
+    )
     X, y = data
     net = bp.Network([4, 6, 5, 3], activation="tanh", output="softmax", seed=2)
     masks = draw_masks(net, [0.4, 0.25], len(X))

@@ -10,8 +10,6 @@ import pytest
 
 import backprop as bp
 
-torch = pytest.importorskip("torch")
-
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "exp"]
 
 
@@ -100,6 +98,9 @@ def test_squared_error_is_half_squared_error_to_the_bit_for_one_output():
 def test_poisson_gradients_match_torch_poisson_nll_loss(n):
     """torch's poisson_nll_loss(log_input=True) is e^z - y z, our loss less its terms of y
     alone, which leave the gradients as they are."""
+    torch = pytest.importorskip(
+        "torch", reason="PyTorch is not installed: the cross-checks against torch are skipped"
+    )
     rng = np.random.default_rng(5)
     X, Y = rng.normal(size=(n, 3)), counts(rng, n, 2)
     net = small_network([3, 4, 2], "tanh", "exp", "poisson")

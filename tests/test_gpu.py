@@ -13,7 +13,9 @@ import pytest
 import backprop as bp
 from backprop.engine.backend import backend_of, to_numpy
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason="PyTorch is not installed: the GPU tests run on its CUDA tensors"
+)
 
 pytestmark = [
     pytest.mark.gpu,

@@ -69,7 +69,9 @@ def test_each_epochs_rate_is_its_formula(make: Callable, formula: Callable) -> N
 
 
 def test_rates_agree_with_torch_schedulers() -> None:
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip(
+        "torch", reason="PyTorch is not installed: the cross-checks against torch are skipped"
+    )
     schedulers = torch.optim.lr_scheduler
     ours = [
         bp.StepDecay(every=3, factor=0.5),

@@ -26,7 +26,9 @@ from backprop.sweeps.file import read_sweep_file
 from backprop.sweeps.space import SETTINGS, parse_values
 from backprop.sweeps.trial import Trial, run_trial
 
-distributed = pytest.importorskip("distributed")
+distributed = pytest.importorskip(
+    "distributed", reason="the dask extra is not installed: pip install 'backprop[dask]'"
+)
 
 #: Small trials: moons, a few epochs (each about 0.1 s).
 FAST = {"epochs": 15}
