@@ -161,3 +161,68 @@ def test_float32_mnist_shaped_epoch_trains_on_the_gpu():
     net.fit(x, y, epochs=1, batch_size=128, lr=0.01)
     reference.fit(x.cpu().numpy(), y.cpu().numpy(), epochs=1, batch_size=128, lr=0.01)
     assert relative_error(net.parameter_vector, reference.parameter_vector) < 1e-4
+
+
+# -- steps recorded as CUDA graphs (backprop.training.graphs) --
+
+#: Each a function, so that every fit gets callbacks of its own.
+GRAPH_FITS = {
+    "adam": lambda: {"optimizer": "adam", "lr": 0.01},
+    "momentum, step decay": lambda: {
+        "optimizer": "momentum",
+        "lr": 0.05,
+        "callbacks": [bp.StepDecay(every=1, factor=0.5)],
+    },
+    "sgd, penalties, clipping, weights": lambda: {
+        "optimizer": "sgd",
+        "lr": 0.1,
+        "weight_decay": 1e-2,
+        "l1": 1e-3,
+        "clip_norm": 0.05,
+        "sample_weight": np.linspace(0.5, 2.0, 50),
+    },
+    "full batch": lambda: {"optimizer": "sgd", "lr": 0.5, "batch_size": None},
+}
+
+
+@pytest.mark.parametrize("fit", GRAPH_FITS.values(), ids=GRAPH_FITS.keys())
+def test_steps_replayed_from_cuda_graphs_give_numpys_weights(fit, monkeypatch):
+    """50 rows in chunks of 3 batches of 8: two recordings (a full chunk and the shorter
+    last one), replayed 3 times an epoch; float64 weights as NumPy's within 1e-10."""
+    from backprop.training import batches, graphs
+
+    monkeypatch.setattr(batches, "CHUNK_BYTES", 3 * 8 * 8 * (6 + 3 + 1 + 1))
+    recorded = []
+    real = graphs.recorder_for
+
+    def watched(backend):
+        record = real(backend)
+        return lambda work, warm_up: recorded.append(1) or record(work, warm_up)
+
+    monkeypatch.setattr(graphs, "recorder_for", watched)
+    X, Y = data("cross_entropy", n=50)
+    results = []
+    for name, device in (("numpy", None), ("torch", "cuda")):
+        net = bp.Network(
+            [6, 8, 3], activation="tanh", loss="cross_entropy", seed=3, backend=name,
+            device=device,
+        )  # fmt: skip
+        history = net.fit(X, Y, epochs=4, **{"batch_size": 8, **fit()})
+        results.append((net.parameter_vector, history.history["loss"]))
+    assert recorded, "the fit on CUDA trained eagerly"
+    assert relative_error(results[1][0], results[0][0]) < 1e-10
+    assert relative_error(np.array(results[1][1]), np.array(results[0][1])) < 1e-12
+
+
+def test_cuda_graphs_and_eager_steps_agree_in_float32(monkeypatch):
+    x, y = data("cross_entropy", n=1000)
+    weights = []
+    for graphs_on in ("1", "0"):
+        monkeypatch.setenv("BACKPROP_CUDA_GRAPHS", graphs_on)
+        net = bp.Network(
+            [6, 32, 3], activation="relu", loss="cross_entropy", seed=0, dtype="float32",
+            backend="torch", device="cuda",
+        )  # fmt: skip
+        net.fit(x, y, epochs=3, batch_size=32, optimizer="adam", verbose=1)
+        weights.append(net.parameter_vector)
+    assert relative_error(weights[0], weights[1]) < 1e-5

@@ -42,6 +42,8 @@ class CallbackList:
         self.batch_watchers = [
             (c, _takes_loss(c)) for c in self.callbacks if _has(c, "on_batch_end")
         ]
+        #: Whether some callback must hear of every step (most trainings have none).
+        self.every_batch = any(c.every_batch for c, _ in self.batch_watchers)
         self.metric_adders = [c for c in self.callbacks if _has(c, "epoch_metrics")]
         self.epoch_starters = [c for c in self.callbacks if _has(c, "on_epoch_begin")]
 

@@ -27,6 +27,10 @@ class Callback:
     #: hears of each epoch after every other callback, so that the state it saves holds what
     #: they made of the epoch (the early stopper's best and patience).
     saves_state: bool = False
+    #: False for a callback whose ``on_batch_end`` may hear of several steps at once (a
+    #: progress bar): training on a GPU then replays recorded chunks of steps (``graphs.py``)
+    #: and tells it after each chunk. True asks to hear of every step, which a GPU pays for.
+    every_batch: bool = True
     #: What ``fit`` was asked for, set before training begins: ``epochs`` (the epoch training
     #: ends before) and ``initial_epoch``.
     params: Mapping[str, Any]

@@ -5,6 +5,11 @@ training loop's scratch, which a step may overwrite. The update rules follow PyT
 ``torch.optim.SGD`` and ``torch.optim.Adam`` exactly, so the two agree step for step. They are
 written once against the array API standard: the parameters may be arrays of any backend
 (``backprop.engine.backend``), and the buffers live with them.
+
+A step reads two numbers that change between steps: the learning rate (a schedule sets it
+each epoch) and, for Adam, the step count. Either may be a Python number or a 0-d array on
+the parameters' device: steps recorded once and replayed as a CUDA graph (``graphs.py``) read
+them from device arrays, set before each replay, since a replay runs no Python.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ class Optimizer:
 
     name: str = ""
     default_lr: float = 0.1
+    #: The attribute that counts the steps taken, which each step increments (Adam's t), or
+    #: None: a replayed recording counts on the device, and the host adds its steps up.
+    step_counter: str | None = None
 
     def __init__(self, lr: float | None = None) -> None:
         self.lr = check_positive_float("lr", self.default_lr if lr is None else lr)
@@ -30,6 +38,10 @@ class Optimizer:
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update each parameter array in place from its gradient (which may be overwritten)."""
         raise NotImplementedError
+
+    def start(self, params: list[np.ndarray]) -> None:
+        """Make the buffers for these parameters, unless they are there (the first step
+        does it; a recording of steps needs them made before it)."""
 
     def _state(self, params: list[np.ndarray]) -> list[np.ndarray]:
         """Zeroed buffers, one per parameter."""
@@ -90,9 +102,12 @@ class Momentum(Optimizer):
         self.nesterov = bool(nesterov)
         self._velocity: list[np.ndarray] = []
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+    def start(self, params: list[np.ndarray]) -> None:
         if len(self._velocity) != len(params):
             self._velocity = self._state(params)
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        self.start(params)
         for p, g, v in zip(params, grads, self._velocity, strict=True):
             v *= self.momentum
             v += g
@@ -108,6 +123,7 @@ class Adam(Optimizer):
 
     name = "adam"
     default_lr = 0.001
+    step_counter = "_t"
 
     def __init__(
         self,
@@ -126,18 +142,26 @@ class Adam(Optimizer):
         self._m: list[np.ndarray] = []
         self._v: list[np.ndarray] = []
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+    def start(self, params: list[np.ndarray]) -> None:
         if len(self._m) != len(params):
             self._t, self._m, self._v = 0, self._state(params), self._state(params)
-        self._t += 1
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        self.start(params)
+        self._t += 1  # in place when it is a device array
         step_size = self.lr / (1 - self.beta1**self._t)
-        rms_correction = math.sqrt(1 - self.beta2**self._t)
+        rms_correction = _sqrt(1 - self.beta2**self._t)
         for p, g, m, v in zip(params, grads, self._m, self._v, strict=True):
             m *= self.beta1
             m += (1 - self.beta1) * g
             v *= self.beta2
             v += (1 - self.beta2) * g * g
             p -= step_size * m / (namespace(v).sqrt(v) / rms_correction + self.eps)
+
+
+def _sqrt(x: Any) -> Any:
+    """The square root of a Python float (math's, as always), or of a 0-d device array."""
+    return math.sqrt(x) if isinstance(x, float) else namespace(x).sqrt(x)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam)}

@@ -36,6 +36,8 @@ REFRESH = 0.1
 class ProgressBar(Callback):
     """Draws one bar over all epochs, advancing with every batch, on stderr."""
 
+    every_batch = False  # it redraws ten times a second: a chunk of steps at a time will do
+
     def __init__(self, epochs: int, initial_epoch: int = 0, console: Console | None = None):
         self.epochs, self.initial_epoch = epochs, initial_epoch
         self.console = console or Console(stderr=True)

@@ -1,0 +1,85 @@
+"""A CUDA graph's semantics on the CPU, for the tests of ``backprop.training.graphs``.
+
+CI has no GPU, and a CUDA graph cannot be recorded on a CPU. What makes recorded code right
+or wrong is not CUDA, though, but what a graph keeps: the tensor operations of one run of the
+Python code, on the same tensors, and nothing else. A replay runs no Python (a learning rate
+read as a Python float stays the one recorded, a counter kept in Python does not count), and
+a recording cannot read a number back to the host (CUDA refuses to synchronise while it
+records). ``record`` reproduces exactly that with PyTorch's dispatcher: it runs the work once
+under a TorchDispatchMode that notes every operation (and refuses a read-back), puts back
+every tensor the run changed (a CUDA recording computes nothing), and returns a replay that
+runs the noted operations again, each on the tensors it had then or on what the replay's
+earlier operations made in place of theirs.
+
+This is a test double for the GPU, not for the code under test: ``tests/test_gpu.py`` runs
+the same trainings on a real CUDA graph where there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves, tree_map
+
+#: Operations that read a tensor's value back to Python: a CUDA recording cannot do them.
+READ_BACKS = {
+    torch.ops.aten._local_scalar_dense.default,  # .item(), float(t), bool(t), int(t)
+    torch.ops.aten.nonzero.default,  # its output's size depends on the values
+}
+
+
+class HostReadBack(RuntimeError):
+    """The recorded work read a tensor's value on the host."""
+
+
+class _Noting(TorchDispatchMode):
+    def __init__(self) -> None:
+        super().__init__()
+        self.operations: list[tuple[Any, Any, Any, Any]] = []
+        self.made: dict[int, torch.Tensor] = {}  # tensors the work made, by id
+        # The storage of every tensor the work found there, as it was before the work ran.
+        self.before: dict[int, tuple[Any, Any]] = {}
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+        kwargs = kwargs or {}
+        if func in READ_BACKS:
+            raise HostReadBack(f"{func} reads a value back to the host during a recording")
+        for leaf in tree_leaves((args, kwargs)):
+            if isinstance(leaf, torch.Tensor) and id(leaf) not in self.made:
+                storage = leaf.untyped_storage()
+                self.before.setdefault(storage.data_ptr(), (storage, storage.clone()))
+        result = func(*args, **kwargs)
+        for leaf in tree_leaves(result):
+            if isinstance(leaf, torch.Tensor):
+                self.made.setdefault(id(leaf), leaf)
+        self.operations.append((func, args, kwargs, result))
+        return result
+
+
+def record(work: Callable[[], None], warm_up: Callable[[], None]) -> Callable[[], None]:
+    """A ``graphs.Recorder`` for tensors on the CPU, with a CUDA graph's semantics."""
+    warm_up()
+    noting = _Noting()
+    with noting:
+        work()
+    for storage, saved in reversed(noting.before.values()):  # a recording computes nothing
+        storage.copy_(saved)
+    operations = noting.operations
+
+    def replay() -> None:
+        now: dict[int, Any] = {}  # a noted result's id -> what this replay made instead
+
+        def current(value: Any) -> Any:
+            return now.get(id(value), value) if isinstance(value, torch.Tensor) else value
+
+        for func, args, kwargs, result in operations:
+            made = func(*tree_map(current, args), **tree_map(current, kwargs))
+            for old, new in zip(tree_leaves(result), tree_leaves(made), strict=True):
+                if isinstance(old, torch.Tensor):
+                    now[id(old)] = new
+
+    replay.operations = len(operations)  # type: ignore[attr-defined]
+    return replay
