@@ -200,3 +200,33 @@ def test_ctrl_c_between_replayed_chunks_goes_back_to_the_start_of_the_epoch(reco
     two_epochs, _ = trained("numpy", epochs=2)
     assert_close(net.parameter_vector, two_epochs.parameter_vector, 1e-10)
     assert net.optimizer._t == two_epochs.optimizer._t
+
+
+class _ReadBacks(graph_emulator.TorchDispatchMode):
+    """Counts the operations that read a tensor's value back to the host."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+        self.count += func in graph_emulator.READ_BACKS
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("replayed", [False, True], ids=["eager", "replayed"])
+def test_the_host_reads_numbers_back_once_per_epoch_not_per_step(recordings, monkeypatch, replayed):
+    """Issue 12: on a device the epoch's loss and accuracy stay there, read back once per
+    epoch. The read-backs of a fit of 3 epochs are as many with 2 steps an epoch as with 25
+    (shuffled, Adam, clipping and penalties on)."""
+    if not replayed:
+        monkeypatch.setenv(graphs.ENVIRONMENT, "0")
+    counts = []
+    for batch_size in (25, 2):
+        with _ReadBacks() as reads:
+            trained(
+                "torch", epochs=3, batch_size=batch_size, clip_norm=0.1, l1=1e-3, weight_decay=1e-3
+            )
+        counts.append(reads.count)
+    assert counts[0] == counts[1]
+    assert bool(recordings) == replayed
