@@ -4,9 +4,10 @@ CI has no GPU, and a CUDA graph cannot be recorded on a CPU. What makes recorded
 or wrong is not CUDA, though, but what a graph keeps: the tensor operations of one run of the
 Python code, on the same tensors, and nothing else. A replay runs no Python (a learning rate
 read as a Python float stays the one recorded, a counter kept in Python does not count), and
-a recording cannot read a number back to the host (CUDA refuses to synchronise while it
-records). ``record`` reproduces exactly that with PyTorch's dispatcher: it runs the work once
-under a TorchDispatchMode that notes every operation (and refuses a read-back), puts back
+a recording can neither read a number back to the host nor copy a Python number to the
+device (CUDA refuses to synchronise while it records). ``record`` reproduces exactly that
+with PyTorch's dispatcher: it runs the work once under a TorchDispatchMode that notes every
+operation (and refuses a read-back or a copy of a number from the host), puts back
 every tensor the run changed (a CUDA recording computes nothing), and returns a replay that
 runs the noted operations again, each on the tensors it had then or on what the replay's
 earlier operations made in place of theirs.
@@ -31,8 +32,18 @@ READ_BACKS = {
 }
 
 
+#: Operations that make a tensor of a Python value: on a GPU, a copy from the host's memory,
+#: which waits for the device and cannot be recorded either (``torch.asarray(0.0,
+#: device="cuda")``, as array-api-compat makes of a Python number for some functions).
+FROM_HOST = {torch.ops.aten.lift_fresh.default, torch.ops.aten.lift_fresh_copy.default}
+
+
 class HostReadBack(RuntimeError):
     """The recorded work read a tensor's value on the host."""
+
+
+class FromHost(RuntimeError):
+    """The recorded work made a tensor of a Python value (a copy from the host on a GPU)."""
 
 
 class _Noting(TorchDispatchMode):
@@ -47,6 +58,8 @@ class _Noting(TorchDispatchMode):
         kwargs = kwargs or {}
         if func in READ_BACKS:
             raise HostReadBack(f"{func} reads a value back to the host during a recording")
+        if func in FROM_HOST:
+            raise FromHost(f"{func} copies a Python value to the device during a recording")
         for leaf in tree_leaves((args, kwargs)):
             if isinstance(leaf, torch.Tensor) and id(leaf) not in self.made:
                 storage = leaf.untyped_storage()

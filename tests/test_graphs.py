@@ -230,3 +230,42 @@ def test_the_host_reads_numbers_back_once_per_epoch_not_per_step(recordings, mon
         counts.append(reads.count)
     assert counts[0] == counts[1]
     assert bool(recordings) == replayed
+
+
+OUTPUTS = [
+    ("sigmoid", "half_squared_error"),
+    ("identity", "mse"),
+    ("tanh", "squared_error"),
+    ("sigmoid", "binary_cross_entropy"),
+    ("softmax", "cross_entropy"),
+    ("softmax", "mse"),
+    ("exp", "poisson"),
+]
+
+
+@pytest.mark.parametrize(("output", "loss"), OUTPUTS)
+@pytest.mark.parametrize("hidden", sorted(set(bp.ACTIVATIONS) - {"softmax"}))
+def test_every_activation_and_loss_records_without_the_host(recordings, hidden, output, loss):
+    """Nothing in a step reads a value back or copies a Python number to the device (which
+    a GPU waits for and a CUDA graph cannot record): array-api-compat's ``maximum`` with a
+    number and its ``sign`` did both, and ReLU, the cross-entropy of sigmoids and L1 used
+    them. Adam, penalties, clipping and sample weights on; NumPy's weights within 1e-10."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 4))
+    Y = {
+        "cross_entropy": rng.integers(0, 3, 40),
+        "binary_cross_entropy": rng.integers(0, 2, (40, 3)).astype(float),
+        "poisson": rng.poisson(1.5, (40, 3)).astype(float),
+    }.get(loss, rng.random((40, 3)))
+    weights = []
+    for backend in ("numpy", "torch"):
+        net = bp.Network(
+            [4, 5, 3], activation=hidden, output=output, loss=loss, seed=1, backend=backend
+        )
+        net.fit(
+            X, Y, epochs=2, batch_size=8, optimizer="adam", lr=0.01, clip_norm=1.0, l1=1e-3,
+            weight_decay=1e-3, sample_weight=np.linspace(0.5, 2, 40),
+        )  # fmt: skip
+        weights.append(net.parameter_vector)
+    assert recordings
+    assert_close(weights[1], weights[0], 1e-10)

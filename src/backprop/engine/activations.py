@@ -35,7 +35,7 @@ from functools import cache
 import numpy as np
 
 from backprop.engine.arrays import ones, zeros
-from backprop.engine.backend import astype, namespace
+from backprop.engine.backend import astype, namespace, positive_part
 from backprop.engine.validation import check_choice
 
 Array = np.ndarray
@@ -181,7 +181,7 @@ class ReLU(Activation):
 
     def __call__(self, z: Array) -> Array:
         if type(z) is not np.ndarray:
-            return namespace(z).maximum(z, 0.0)
+            return positive_part(z)
         if z.size <= SMALL:  # a training batch: an array of zeros takes NumPy's faster loop
             return np.maximum(z, zeros(z.shape, z.dtype))
         return np.maximum(z, 0.0)

@@ -221,6 +221,32 @@ def numpy_dtype(dtype: Any) -> np.dtype:
     return np.dtype(str(dtype).rsplit(".", 1)[-1])
 
 
+def positive_part(a: Array) -> Array:
+    """max(a, 0) for each entry (NaN stays NaN). On other libraries than NumPy the 0 is a 0-d
+    array of a's dtype on its device, made once: given the number, array-api-compat makes a
+    device array of it at every call, a copy from the host that a GPU waits for and that a
+    CUDA graph cannot record."""
+    if type(a) is np.ndarray:
+        return np.maximum(a, 0.0)
+    xp = namespace(a)
+    return xp.maximum(a, _zero(xp, _compat().device(a), a.dtype))
+
+
+@lru_cache(maxsize=16)
+def _zero(xp: Any, device: Any, dtype: Any) -> Array:
+    return xp.zeros((), dtype=dtype, device=device)  # made on the device: nothing copied
+
+
+def sign(a: Array) -> Array:
+    """-1, 0 or 1 for each entry. PyTorch's own ``sign``: array-api-compat's adds a fix-up
+    for NaN entries that indexes by a mask, which reads the mask back to the host."""
+    if type(a) is np.ndarray:
+        return np.sign(a)
+    if _compat().is_torch_array(a):
+        return a.sign()
+    return namespace(a).sign(a)
+
+
 def all_finite(vector: Array) -> bool:
     """Whether every entry of a 1-D array is finite (one read-back on a GPU)."""
     if type(vector) is np.ndarray:

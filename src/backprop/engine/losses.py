@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from backprop.engine.activations import Activation
-from backprop.engine.backend import is_numpy, namespace, to_numpy, total, vdot
+from backprop.engine.backend import is_numpy, namespace, positive_part, to_numpy, total, vdot
 from backprop.engine.validation import check_choice
 
 Array = np.ndarray
@@ -279,7 +279,7 @@ def _xlogy(x: Array, y: Array) -> Array:
 def _softplus(z: Array) -> Array:
     """log(1 + e^z) = -log sigma(-z), written so that no exponent is positive."""
     xp = namespace(z)
-    return xp.maximum(z, 0.0) + xp.log1p(xp.exp(-xp.abs(z)))
+    return positive_part(z) + xp.log1p(xp.exp(-xp.abs(z)))
 
 
 def _log_sum_exp(z: Array, a: Array) -> Array:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop.engine import metrics
-from backprop.engine.backend import is_numpy, namespace, squared_norm
+from backprop.engine.backend import is_numpy, namespace, sign, squared_norm
 from backprop.training.batches import joined
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def penalise_and_clip(net: Network, run: Prepared) -> None:
     if run.weight_decay:  # d/dW of weight_decay/2 * sum W^2
         gradient[weights] += run.weight_decay * net.parameter_vector[weights]
     if run.l1:  # d/dW of l1 * sum |W| (0 at W = 0, where |W| has no derivative)
-        gradient[weights] += run.l1 * namespace(gradient).sign(net.parameter_vector[weights])
+        gradient[weights] += run.l1 * sign(net.parameter_vector[weights])
     if run.clip_norm is None:
         return
     if is_numpy(gradient):
