@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves, tree_map
 
@@ -44,6 +45,30 @@ class HostReadBack(RuntimeError):
 
 class FromHost(RuntimeError):
     """The recorded work made a tensor of a Python value (a copy from the host on a GPU)."""
+
+
+#: Functions that make a tensor of host data (a NumPy array, a list) or move one to the host:
+#: on a GPU, copies that wait for the device. Seen above the dispatcher, where they are named.
+HOST_FUNCTIONS = {
+    torch.as_tensor,
+    torch.asarray,
+    torch.tensor,
+    torch.Tensor.cpu,
+    torch.Tensor.numpy,
+    torch.Tensor.tolist,
+    torch.Tensor.item,
+}
+
+
+class _NoHostData(TorchFunctionMode):
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+        if func in HOST_FUNCTIONS and not (
+            args and type(args[0]) is torch.Tensor and func in (torch.as_tensor, torch.asarray)
+        ):
+            raise FromHost(
+                f"{func.__name__} moves data between the host and the device during a recording"
+            )
+        return func(*args, **(kwargs or {}))
 
 
 class _Noting(TorchDispatchMode):
@@ -76,7 +101,7 @@ def record(work: Callable[[], None], warm_up: Callable[[], None]) -> Callable[[]
     """A ``graphs.Recorder`` for tensors on the CPU, with a CUDA graph's semantics."""
     warm_up()
     noting = _Noting()
-    with noting:
+    with _NoHostData(), noting:
         work()
     for storage, saved in reversed(noting.before.values()):  # a recording computes nothing
         storage.copy_(saved)
