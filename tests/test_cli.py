@@ -269,6 +269,25 @@ def test_mistakes_get_one_line(tmp_path: Path, cli: Cli, args: list[str], words:
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_a_run_that_diverges_after_an_epoch_keeps_it(tmp_path: Path, cli: Cli) -> None:
+    """ripple with momentum at lr 0.4 trains epoch 1 (its loss already huge) and diverges in
+    epoch 2. The folder keeps epoch 1, resumable and explained: checkpoint, history, report
+    and model; the error is one line that names the folder (it was removed, epochs and all,
+    before)."""
+    out = tmp_path / "run"
+    args = ["train", "ripple", "--optimizer", "momentum", "--lr", "0.4", "--epochs", "50"]
+    cli(*args, "--out", out, "-q").assert_usage_error("diverged at epoch 2", f"{out} keeps epoch 1")
+    checkpoint = bp.load_checkpoint(out / "checkpoint.npz")
+    assert len(checkpoint.history.epoch) == 1
+    assert (out / "history.csv").read_text().count("\n") == 2  # the header and epoch 1
+    model = run.Model.load(out / "model.npz")
+    assert model.info["epochs_trained"] == 1
+    assert np.array_equal(model.network.parameter_vector, checkpoint.network.parameter_vector)
+    assert "outputs are not all finite" in (out / "report.txt").read_text()
+    # Resuming it trains epoch 2 again, from the same state: it diverges the same way.
+    cli("train", "--resume", out, "-q").assert_usage_error("diverged at epoch 2")
+
+
 @pytest.mark.parametrize(
     ("content", "words"),
     [

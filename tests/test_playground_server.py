@@ -385,6 +385,40 @@ def test_applying_the_explained_step_sets_the_traces_new_weights(client, app):
         assert w == after["w1 (new)"] and frame["weights"][0][0][0] == w
 
 
+def test_single_steps_walk_through_passes_also_after_an_applied_step(client, app):
+    """ "+1 step" after "apply" failed (an internal error), and steps took their batches at
+    step count x batch size, reusing rows within a pass once it wrapped around."""
+    with tab(client, dataset="moons", batch_size=30, test_ratio=0.5) as (ws, token, _):
+        ask(ws, "explain", part="train", index=0)
+        assert ask(ws, "apply_step")["type"] == "frame"
+        session = session_of(app, token)
+        fit, batches = session.net.fit, []
+
+        def watched(X, *args, **kwargs):  # the real fit, with the rows it was given noted
+            batches.append(X.copy())
+            return fit(X, *args, **kwargs)
+
+        session.net.fit = watched  # type: ignore[method-assign]
+        n = len(session.X_train)
+        for _ in range(2 * (n // 30)):  # two passes
+            frame = ask(ws, "step")
+            assert frame["type"] == "frame", frame
+        for a_pass in (batches[: n // 30], batches[n // 30 :]):
+            rows = np.concatenate(a_pass)
+            assert len(np.unique(rows, axis=0)) == len(rows) == 30 * (n // 30)
+
+
+def test_an_explained_step_that_overflows_is_not_applied(client: TestClient, app: Any):
+    with tab(client, dataset="ripple", hidden=[4], activations=["relu"]) as (ws, token, _):
+        net = session_of(app, token).net
+        net.parameter_vector[...] = 1e160  # weights that blew up (by hand: set_weight caps them)
+        before = net.parameter_vector.copy()
+        ask(ws, "explain", part="train", index=0)
+        reply = ask(ws, "apply_step")
+        assert reply["type"] == "error" and "not finite" in reply["message"], reply
+        np.testing.assert_array_equal(net.parameter_vector, before)
+
+
 def test_saturated_and_dead_neurons_are_flagged(client: TestClient, app: Any):
     with tab(client, dataset="moons", hidden=[2], activations=["relu"]) as (ws, token, _):
         # Neuron h1 gets a large negative bias: its ReLU is off on every sample.

@@ -143,7 +143,10 @@ class Session:
         self.optimizer: Optimizer = get_optimizer(self.config.optimizer, self.config.lr)
         self.history = History()
         self.epoch = 0
-        self.steps = 0  # gradient steps taken by "step", outside the epochs
+        self.steps = 0  # gradient steps taken by "step" (or applied), outside the epochs
+        # The pass over the training rows that "step" takes its batches from, and where.
+        self._order: np.ndarray | None = None
+        self._next_row = 0
         self.edited = False  # weights changed by hand or by an applied explained step
         self.retuned = False  # training settings changed after the first epoch
         self.trace: Trace | None = None
@@ -209,12 +212,10 @@ class Session:
 
     def train_step(self, _: Any = None) -> dict[str, Any]:
         """One gradient step on the next batch of a shuffled pass over the training rows."""
-        size = min(self.config.batch_size, len(self.X_train))
-        start = (self.steps * size) % len(self.X_train)
-        if start == 0 or start + size > len(self.X_train):
-            self._order = self.net.rng.permutation(len(self.X_train))
-            start = 0
-        rows = self._order[start : start + size]
+        n, size = len(self.X_train), min(self.config.batch_size, len(self.X_train))
+        if self._order is None or self._next_row + size > n:  # a new pass
+            self._order, self._next_row = self.net.rng.permutation(n), 0
+        rows = self._order[self._next_row : self._next_row + size]
         self.net.fit(
             self.X_train[rows],
             self.Y_train[rows],
@@ -223,6 +224,7 @@ class Session:
             optimizer=self.optimizer,
             weight_decay=self.config.l2,
         )
+        self._next_row += size  # a step that diverged (and was undone) takes these rows again
         self.steps += 1
         self.version += 1
         return {"type": "frame", **views.frame(self)}
@@ -247,7 +249,10 @@ class Session:
         X, Y = (self.X_train, self.Y_train) if part == "train" else (self.X_test, self.Y_test)
         index = _index(message.get("index"), len(X))
         y = Y[index] if Y.ndim == 1 else Y[index, :]
-        reply, self.trace = explained(self.net, X[index], y, self.config.lr, self.X_train)
+        # Weights that blew up give infinite or NaN numbers, which the trace shows as they are
+        # (NumPy's warnings would only fill the server's log).
+        with np.errstate(over="ignore", invalid="ignore"):
+            reply, self.trace = explained(self.net, X[index], y, self.config.lr, self.X_train)
         self.trace_version = self.version
         return {"type": "trace", "part": part, "index": index, "caveat": self._caveat(), **reply}
 
@@ -273,7 +278,13 @@ class Session:
                 "no explained step to apply: click a point to explain a step with the current "
                 "weights first"
             )
-        self.net.parameter_vector[...] = self.trace.network.parameter_vector
+        new = self.trace.network.parameter_vector
+        if not np.isfinite(new).all():  # fit stops on such a step; so does this
+            raise ValueError(
+                f"the explained step overflows: with lr={self.config.lr:g} some new weights "
+                "are not finite numbers. Nothing changed; try a lower learning rate"
+            )
+        self.net.parameter_vector[...] = new
         self.steps += 1
         self.edited = True
         self.version += 1

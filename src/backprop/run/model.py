@@ -64,10 +64,13 @@ class Model:
 
     def report(self, X: Any, y: np.ndarray) -> Report:
         """Scores on (X, y): y holds class indices or target values."""
-        if self.task == "regression":
-            return regression(y, self.outputs(X))
-        assert self.classes is not None
-        return classification(y, self.predict_indices(X), self.classes)
+        # Outputs of a model that blew up overflow: the report says so (NumPy's warnings
+        # would only repeat it, in the middle of the terminal's output).
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.task == "regression":
+                return regression(y, self.outputs(X))
+            assert self.classes is not None
+            return classification(y, self.predict_indices(X), self.classes)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         return save(self.network, path, self._metadata(), self._arrays())

@@ -8,6 +8,7 @@ not wait for it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -43,6 +44,10 @@ def regression(y_true: np.ndarray, y_pred: np.ndarray) -> Report:
 
     y_true = y_true.reshape(len(y_true), -1)
     y_pred = y_pred.reshape(len(y_pred), -1)
+    if not np.isfinite(y_pred).all():  # a model that blew up (scikit-learn refuses to score it)
+        mse, r2 = math.inf, math.nan
+        text = "MSE  inf\nR2   nan\n(the model's outputs are not all finite)\n"
+        return Report({"mse": mse, "r2": r2}, text)
     mse = float(mean_squared_error(y_true, y_pred))
     r2 = float(r2_score(y_true, y_pred)) if len(y_true) > 1 else float("nan")
     return Report({"mse": mse, "r2": r2}, f"MSE  {mse:.6g}\nR2   {r2:.6g}\n")

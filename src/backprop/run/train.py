@@ -31,13 +31,14 @@ from backprop.run.folder import RunFolder, write_text
 from backprop.run.history_file import read_history, write_history
 from backprop.run.model import Model
 from backprop.run.result import RunResult
-from backprop.run.split import split
+from backprop.run.split import Split, split
 from backprop.saving.checkpoint import Checkpoint, load_checkpoint
 from backprop.training import schedule_spec
 from backprop.training.callbacks import Callback
 from backprop.training.dropout import check_dropout
 from backprop.training.early_stopping import EarlyStopping
 from backprop.training.history import History
+from backprop.training.loop import DivergenceError
 from backprop.training.optimizers import get_optimizer
 
 
@@ -195,6 +196,19 @@ def train(
             l1=config.l1 or 0.0,
             clip_norm=config.clip_norm,
         )
+    except DivergenceError as error:
+        trained = len(history.epoch)
+        if trained > done:  # the epochs before it are sound: the folder keeps them
+            checkpointer.on_train_end()  # fit, diverging, did not: the state after them
+            _write_results(model, history, parts, folder, started, stopper, plots)
+            kept = "epoch 1" if trained == 1 else f"epochs 1 to {trained}"
+            raise DivergenceError(
+                f"{error} The run folder {folder} keeps {kept}: the model, history and report",
+                history,
+            ) from None
+        if resume is None and not checkpointer.saved:
+            _unclaim(folder, created)  # a new run that failed before saving an epoch
+        raise
     except Exception:
         if resume is None and not checkpointer.saved:
             _unclaim(folder, created)  # a new run that failed before saving an epoch
@@ -203,8 +217,22 @@ def train(
         checkpointer.rows.close()
     if stopper is not None and stopped and done == len(history.epoch):
         stopper.stopped_epoch = done - 1  # it stopped the run before: at its last epoch
+    return _write_results(model, history, parts, folder, started, stopper, plots)
 
-    train_report = model.report(X, y)
+
+def _write_results(
+    model: Model,
+    history: History,
+    parts: Split,
+    folder: RunFolder,
+    started: float,
+    stopper: EarlyStopping | None,
+    plots: bool,
+) -> RunResult:
+    """Report on the model, and write the run's results into its folder, model.npz last: a
+    model.npz that was saved after as many epochs as the checkpoint holds says that the
+    others were written too (see _results_written)."""
+    train_report = model.report(*parts.train)
     test_report = None if parts.test is None else model.report(*parts.test)
     result = RunResult(
         model,
@@ -216,8 +244,6 @@ def train(
         interrupted=history.interrupted,
         early_stopping=stopper,
     )
-    # The results, model.npz last: a model.npz that was saved after as many epochs as the
-    # checkpoint holds says that the others were written too (see _results_written).
     write_history(history, folder.history)
     write_text(folder.report, result.report_text())
     if plots and history.epoch:  # a run stopped in its first epoch has no curves to draw
