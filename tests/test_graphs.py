@@ -269,3 +269,18 @@ def test_every_activation_and_loss_records_without_the_host(recordings, hidden, 
         weights.append(net.parameter_vector)
     assert recordings
     assert_close(weights[1], weights[0], 1e-10)
+
+
+def test_buffers_replaced_between_epochs_are_recorded_again(recordings):
+    """A recording writes the arrays it was made with: a callback that gives the optimizer
+    new buffers (``set_state`` copies them) must not leave the replays writing the old ones."""
+
+    class Reload(bp.Callback):
+        def on_epoch_end(self, epoch, logs):
+            opt = self.network.optimizer
+            opt.set_state(opt.get_state())
+
+    numpy_net, _ = trained("numpy", callbacks=[Reload()])
+    net, _ = trained("torch", callbacks=[Reload()])
+    assert len(recordings) == 2 * 4  # a full chunk and the shorter one, each epoch
+    assert_close(net.parameter_vector, numpy_net.parameter_vector, 1e-10)

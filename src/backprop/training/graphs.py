@@ -87,7 +87,8 @@ class Replayer:
         self.lr = backend.asarray(zero, copy=True)
         self.counter = backend.asarray(zero, copy=True)
         self.replays: list[Callable[[], None]] = []
-        self.recorded_for: list[int] = []
+        #: The arrays the recordings write, held: their memory must outlive the recordings.
+        self.recorded_for: list[Any] = []
 
     def epoch(
         self, order: np.ndarray | None, hooks: CallbackList, ctrl_c: HeldCtrlC
@@ -95,7 +96,10 @@ class Replayer:
         """Replay every chunk of the epoch, in ``order`` (None: as the rows come); the summed
         loss and count of right answers, as 0-d device arrays. Ctrl-C is raised between two
         chunks."""
-        if self.recorded_for != self._bindings():  # first, or the arrays were replaced
+        bound = self._bindings()
+        if len(bound) != len(self.recorded_for) or any(
+            a is not b for a, b in zip(bound, self.recorded_for, strict=False)
+        ):  # the first epoch, or the arrays were replaced
             self._record_chunks()
         run, opt = self.run, self.run.optimizer
         rows: Any = self.in_order if order is None else self.net.backend.asarray(order)
@@ -182,12 +186,12 @@ class Replayer:
         finally:
             opt.__dict__.update({k: saved[k] for k in ("lr", opt.step_counter) if k is not None})
 
-    def _bindings(self) -> list[int]:
-        """The identities of the arrays the recordings write: the parameters and the
-        optimizer's buffers (a rollback or a ``set_state`` replaces the buffers)."""
+    def _bindings(self) -> list[Any]:
+        """The arrays the recordings write: the parameters and the optimizer's buffers (a
+        ``set_state`` replaces the buffers, a ``net.to`` the parameters)."""
         opt = self.run.optimizer
         buffers = [b for v in vars(opt).values() if isinstance(v, list) for b in v]
-        return [id(self.net.parameter_vector), *map(id, buffers)]
+        return [self.net.parameter_vector, *buffers]
 
 
 def _cuda_graph(device: str) -> Recorder:
