@@ -27,9 +27,24 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves, tree_map
 
 #: Operations that read a tensor's value back to Python: a CUDA recording cannot do them.
+#: Besides .item() and its kin, those whose output's size depends on the values: the host
+#: must learn the size (on the CPU they call nonzero inside the kernel, where the dispatcher
+#: does not see it).
 READ_BACKS = {
     torch.ops.aten._local_scalar_dense.default,  # .item(), float(t), bool(t), int(t)
-    torch.ops.aten.nonzero.default,  # its output's size depends on the values
+    torch.ops.aten.nonzero.default,
+    torch.ops.aten.masked_select.default,
+    torch.ops.aten.masked_scatter.default,
+    torch.ops.aten._unique2.default,
+    torch.ops.aten.unique_dim.default,
+    torch.ops.aten.unique_consecutive.default,
+    torch.ops.aten.repeat_interleave.Tensor,
+}
+#: Indexing, which reads its indices back when one of them is a boolean mask (``a[a > 0]``).
+INDEXING = {
+    torch.ops.aten.index.Tensor,
+    torch.ops.aten.index_put.default,
+    torch.ops.aten.index_put_.default,
 }
 
 
@@ -81,7 +96,10 @@ class _Noting(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
         kwargs = kwargs or {}
-        if func in READ_BACKS:
+        masked = func in INDEXING and any(
+            isinstance(i, torch.Tensor) and i.dtype == torch.bool for i in args[1]
+        )
+        if func in READ_BACKS or masked:
             raise HostReadBack(f"{func} reads a value back to the host during a recording")
         if func in FROM_HOST:
             raise FromHost(f"{func} copies a Python value to the device during a recording")

@@ -24,6 +24,7 @@ torch = pytest.importorskip("torch", reason="PyTorch is not installed: no tensor
 
 import graph_emulator  # noqa: E402  (tests/ is on the path: it needs torch)
 
+from backprop.engine import backend as engine_backend  # noqa: E402
 from backprop.training import batches, graphs  # noqa: E402
 
 
@@ -35,7 +36,11 @@ def recordings(monkeypatch):
     made: list = []
 
     def record(work, warm_up):
-        replay = graph_emulator.record(work, warm_up)
+        warm_up()
+        cached = _cached()
+        replay = graph_emulator.record(work, lambda: None)
+        # A cache filled while recording would hold an array a real recording never wrote.
+        assert _cached() == cached, "the warm-up left something to cache to the recording"
         made.append(replay)
         return replay
 
@@ -45,6 +50,12 @@ def recordings(monkeypatch):
     monkeypatch.setattr(graphs, "recorder_for", recorder_for)
     monkeypatch.setattr(batches, "CHUNK_BYTES", 3 * 8 * 8 * (4 + 3 + 1 + 1))
     return made
+
+
+def _cached() -> tuple[int, int]:
+    """How many arrays the engine's device caches hold (ones, and positive_part's zero)."""
+    ones = engine_backend._device_ones(engine_backend.Backend("torch", "cpu"))
+    return ones.cache_info().currsize, engine_backend._zero.cache_info().currsize
 
 
 def data(loss: str, n: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -124,12 +135,29 @@ def test_each_fit_records_a_chunk_once_and_replays_it_for_every_chunk(recordings
     assert len({id(r) for r in replays}) == 2
 
 
-def test_a_recording_may_not_read_a_value_back_to_the_host():
+READ_BACKS = {
+    "float": lambda t: float(t.sum()),
+    "a boolean mask": lambda t: t[t > 0],
+    "a boolean mask, set from a tensor": lambda t: t.__setitem__(t > 0, t[:1] * 2),
+    "masked_select": lambda t: torch.masked_select(t, t > 0),
+    "unique": lambda t: torch.unique(t),
+}
+
+
+@pytest.mark.parametrize("read_back", READ_BACKS.values(), ids=READ_BACKS.keys())
+def test_a_recording_may_not_read_a_value_back_to_the_host(read_back):
     """The emulator refuses what CUDA refuses while recording (so the tests above prove the
     steps need no read-back): this test fails if it stops refusing."""
     t = torch.ones(3)
     with pytest.raises(graph_emulator.HostReadBack):
-        graph_emulator.record(lambda: float(t.sum()), lambda: None)
+        graph_emulator.record(lambda: read_back(t), lambda: None)
+
+
+def test_a_recording_may_not_copy_host_data_to_the_device():
+    t = torch.ones(3)
+    for work in (lambda: t + torch.asarray(1.0), lambda: t + torch.as_tensor(np.ones(3))):
+        with pytest.raises(graph_emulator.FromHost):
+            graph_emulator.record(work, lambda: None)
 
 
 def test_a_recording_keeps_python_numbers_as_they_were_recorded():
@@ -143,6 +171,13 @@ def test_a_recording_keeps_python_numbers_as_they_were_recorded():
     replay()
     replay()
     assert p.tolist() == [2.0, 2.0]
+
+
+def test_a_fit_too_short_to_repay_its_recordings_trains_eagerly(recordings):
+    trained("torch", epochs=1)  # 3 chunks: fewer replays than graphs.MIN_REPLAYS
+    assert not recordings
+    trained("torch", epochs=2)
+    assert recordings
 
 
 def test_what_needs_the_host_or_every_step_trains_eagerly(recordings):
@@ -178,10 +213,10 @@ def test_a_progress_bar_hears_of_each_chunk(recordings):
         def on_batch_end(self, seen, n_samples, loss=float("nan")):
             heard.append((seen, loss))
 
-    _, history = trained("torch", epochs=1, callbacks=[Bar()])
+    _, history = trained("torch", epochs=2, callbacks=[Bar()])
     assert recordings
-    assert [seen for seen, _ in heard] == [24, 48, 50]
-    assert heard[-1][1] == pytest.approx(history.history["loss"][0], rel=1e-12)
+    assert [seen for seen, _ in heard] == [24, 48, 50] * 2
+    assert heard[2][1] == pytest.approx(history.history["loss"][0], rel=1e-12)
 
 
 def test_ctrl_c_between_replayed_chunks_goes_back_to_the_start_of_the_epoch(recordings):

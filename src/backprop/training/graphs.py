@@ -22,7 +22,9 @@ A replay runs no Python, so what changes between chunks is kept where the record
   epoch (and once per chunk while a progress bar watches).
 
 Dropout (its masks are drawn by NumPy, per step) and callbacks that must hear of every step
-keep the eager loop. The numbers are the eager loop's: the same kernels in the same order.
+keep the eager loop, and so does a fit too short to repay its recordings. The numbers are
+the eager loop's: the same operations in the same order (Adam's bias corrections computed on
+the device rather than by Python's ``math``, within an ulp).
 """
 
 from __future__ import annotations
@@ -59,9 +61,19 @@ def recorder_for(backend: Backend) -> Recorder | None:
     return None
 
 
-def replayer(net: Network, run: Prepared, hooks: CallbackList) -> Replayer | None:
-    """A Replayer for this ``fit``, or None where its steps must run eagerly."""
+#: The fewest chunk replays a fit must have for recording to be worth it. A recording costs
+#: about one eager run of its chunk, plus the synchronisation and clean-up PyTorch does
+#: before recording; a replay saves most of an eager run. An estimate, not a measurement
+#: (no GPU was at hand): a GPU session should measure where recording starts to pay.
+MIN_REPLAYS = 4
+
+
+def replayer(net: Network, run: Prepared, hooks: CallbackList, epochs: int) -> Replayer | None:
+    """A Replayer for a ``fit`` of ``epochs`` more epochs, or None where its steps run
+    eagerly."""
     if not run.on_device or run.dropout is not None or hooks.every_batch:
+        return None
+    if epochs * -(-run.n // run.chunks.size) < MIN_REPLAYS:
         return None
     if os.environ.get(ENVIRONMENT, "1") == "0":
         return None
@@ -138,35 +150,27 @@ class Replayer:
         with self._scalars_on_device():
             for index in (self.rows, self.rest_rows):
                 if index is not None:
-                    work, warm_up = partial(self._chunk, index), partial(self._warm, index)
+                    work, warm_up = partial(self._chunk, index), partial(self._chunk, index, False)
                     self.replays.append(self.record(work, warm_up))
         self.recorded_for = self._bindings()
 
-    def _chunk(self, index: Any) -> None:
+    def _chunk(self, index: Any, update: bool = True) -> None:
         """What is recorded: the steps of the chunk whose rows ``index`` holds, and the adding
-        up of their losses and right answers."""
+        up of their losses and right answers. Without ``update``, the warm-up before the
+        recording: the same work, run eagerly, with the parameters and optimizer left as they
+        are, so that the library's workspaces and the cached arrays it needs (vectors of ones
+        of each batch size, the zero of ``backend.positive_part``) exist before the recording,
+        which could not fill them: it computes nothing until it is replayed."""
         net, run = self.net, self.run
         x, y, w, truth = self._gather(index)
         net_inputs, outputs = [], []
         for x_batch, y_batch, w_batch in batches(x, y, w, run.batch, on_device=True):
-            z, a = step(net, run, x_batch, y_batch, w_batch)
+            z, a = step(net, run, x_batch, y_batch, w_batch, update=update)
             net_inputs.append(z)
             outputs.append(a)
         loss, correct = chunk_totals(net, run, y, w, truth, net_inputs, outputs)
-        self.total_loss += loss
+        self.total_loss += loss  # zeroed at each epoch's start, the warm-up's sums too
         self.correct += correct
-
-    def _warm(self, index: Any) -> None:
-        """Both passes on the chunk's first and last batches, unrecorded and updating
-        nothing (they write the gradient, which each step overwrites): the library's
-        workspaces and the cached vectors of ones of each batch size are made before the
-        recording, which could not make them."""
-        net, run = self.net, self.run
-        x, y, w, _ = self._gather(index)
-        parts = batches(x, y, w, run.batch, on_device=True)
-        for x_batch, y_batch, w_batch in {0: parts[0], 1: parts[-1]}.values():
-            net_inputs, outputs = net.forward(x_batch)
-            net.backward(y_batch, net_inputs, outputs, w_batch, out=run.gradient_views)
 
     def _gather(self, index: Any) -> list[Any]:
         """The rows ``index`` names of X, Y, the sample weights and the truth."""

@@ -125,7 +125,7 @@ def fit(
         sample_weight, initial_epoch, dropout, l1, clip_norm,
     )  # fmt: skip
     hooks = _callback_list(net, callbacks, verbose, epochs, initial_epoch)
-    replay = replayer(net, run, hooks)  # CUDA graphs on a GPU, else None
+    replay = replayer(net, run, hooks, epochs - initial_epoch)  # CUDA graphs on a GPU, else None
     history = hooks.history
     net.optimizer = run.optimizer
     net.stop_training = False

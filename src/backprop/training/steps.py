@@ -25,9 +25,15 @@ if TYPE_CHECKING:
 
 
 def step(
-    net: Network, run: Prepared, x: np.ndarray, y: np.ndarray, w: np.ndarray | None
+    net: Network,
+    run: Prepared,
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    update: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Forward, backward, update, on one batch; the output layer's net inputs and outputs."""
+    """Forward, backward, update (unless not ``update``: a warm-up, ``graphs.py``), on one
+    batch; the output layer's net inputs and outputs."""
     masks = None if run.dropout is None else run.dropout.masks(net.rng, x.shape[0])
     if masks is not None and run.on_device:  # drawn by NumPy, as on NumPy
         masks = [None if m is None else net.backend.asarray(m) for m in masks]
@@ -35,7 +41,8 @@ def step(
     net.backward(y, net_inputs, outputs, w, out=run.gradient_views, masks=masks)
     if run.adjusts_gradient:  # weight decay, L1, clipping: all off by default
         penalise_and_clip(net, run)
-    run.optimizer.step([net.parameter_vector], [run.gradient])
+    if update:
+        run.optimizer.step([net.parameter_vector], [run.gradient])
     return net_inputs[-1], outputs[-1]
 
 
