@@ -181,12 +181,21 @@ GRAPH_FITS = {
         "clip_norm": 0.05,
         "sample_weight": np.linspace(0.5, 2.0, 50),
     },
+    "adam, clipping": lambda: {"optimizer": "adam", "lr": 0.01, "clip_norm": 0.05},
     "full batch": lambda: {"optimizer": "sgd", "lr": 0.5, "batch_size": None},
 }
+GRAPH_NETWORKS = [
+    ("tanh", "softmax", "cross_entropy"),
+    ("tanh", "sigmoid", "binary_cross_entropy"),
+    ("relu", "identity", "mse"),
+]
 
 
+@pytest.mark.parametrize(("hidden", "output", "loss"), GRAPH_NETWORKS)
 @pytest.mark.parametrize("fit", GRAPH_FITS.values(), ids=GRAPH_FITS.keys())
-def test_steps_replayed_from_cuda_graphs_give_numpys_weights(fit, monkeypatch):
+def test_steps_replayed_from_cuda_graphs_give_numpys_weights(
+    fit, hidden, output, loss, monkeypatch
+):
     """50 rows in chunks of 3 batches of 8: two recordings (a full chunk and the shorter
     last one), replayed 3 times an epoch; float64 weights as NumPy's within 1e-10."""
     from backprop.training import batches, graphs
@@ -200,11 +209,11 @@ def test_steps_replayed_from_cuda_graphs_give_numpys_weights(fit, monkeypatch):
         return lambda work, warm_up: recorded.append(1) or record(work, warm_up)
 
     monkeypatch.setattr(graphs, "recorder_for", watched)
-    X, Y = data("cross_entropy", n=50)
+    X, Y = data(loss, n=50)
     results = []
     for name, device in (("numpy", None), ("torch", "cuda")):
         net = bp.Network(
-            [6, 8, 3], activation="tanh", loss="cross_entropy", seed=3, backend=name,
+            [6, 8, 3], activation=hidden, output=output, loss=loss, seed=3, backend=name,
             device=device,
         )  # fmt: skip
         history = net.fit(X, Y, epochs=4, **{"batch_size": 8, **fit()})
