@@ -300,8 +300,8 @@ def test_a_run_with_a_cosine_schedule_resumes_bit_for_bit_after_ctrl_c(
         (["--dropout", "1.5"], "dropout=1.5"),
         (["--dropout", "0.1,0.2,0.3"], "has 3 rates but the network has 2 hidden layers"),
         (["--dropout", "half"], "'half': expected a rate"),
-        (["--l1", "-1"], "l1 must be a finite number >= 0"),
-        (["--clip-norm", "0"], "clip_norm must be a positive"),
+        (["--l1", "-1"], "--l1 must be a finite number >= 0"),
+        (["--clip-norm", "0"], "--clip-norm must be a positive"),
     ],
 )
 def test_bad_options_get_one_line(tmp_path: Path, cli: Cli, args: list[str], words: str) -> None:

@@ -50,7 +50,7 @@ def test_a_fraction_out_of_range_is_refused(
 ) -> None:
     result = cli("train", "xor", option, value, "--epochs", "1", "--out", "run", cwd=tmp_path)
     name = option[2:].replace("-", "_")
-    _one_line_error(result, f"{name}={value}", f"0 <= {name} < 1")
+    _one_line_error(result, f"{option}={value}", f"0 <= {name} < 1")
     assert not (tmp_path / "run").exists()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,26 @@ class Schedule(click.ParamType):
         return value
 
 
-@click.command()
+class NamesItsOptions(click.Command):
+    """A command whose errors name its options: the library's checks name the setting they
+    check (``clip_norm must be a positive finite number``), which on the command line is an
+    option (``--clip-norm``). The leading name of an error's message becomes the option's."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValueError as error:
+            raise click.UsageError(self.in_option_words(str(error)), ctx) from None
+
+    def in_option_words(self, message: str) -> str:
+        name = re.match(r"[a-z][a-z0-9_]*(?=[ =])", message)
+        options = {p.name: p.opts[0] for p in self.params if isinstance(p, click.Option)}
+        if name is None or name[0] not in options:
+            return message
+        return options[name[0]] + message[name.end() :]
+
+
+@click.command(cls=NamesItsOptions)
 @click.argument("dataset", required=False)
 @click.option("--layers", type=LAYERS, help="Layer sizes, input first, e.g. 64,32,16,10.")
 @click.option(
