@@ -14,6 +14,7 @@ import pytest
 
 import backprop as bp
 from backprop.engine.backend import BACKENDS, backend_of, get_backend, to_numpy
+from backprop.training.optimizers import get_optimizer
 
 # The other backends under test: make test installs both (array-api-strict is a test extra,
 # .ci/run installs torch==2.13.0), so only a hand-made environment without them skips.
@@ -520,3 +521,19 @@ def test_gradients_with_masks_and_sample_weights_of_the_backend_equal_numpys(bac
         assert_close(dW, dW_np, 1e-12)
         assert_close(db, db_np, 1e-12)
     assert bp.gradcheck(network(backend, loss="mse"), *given[:3], masks=[given[3]]) < 1e-7
+
+
+@pytest.mark.parametrize("other", OTHERS)
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_an_optimizer_follows_its_network_back_to_numpy(other, optimizer):
+    """Its buffers stayed on the other library after net.to("numpy"): the next fit failed
+    (a bug hunt). Training on goes on as on NumPy throughout."""
+    X, Y = data("cross_entropy")
+    nets = [network(name, loss="cross_entropy", output="softmax") for name in ("numpy", other)]
+    opts = [get_optimizer(optimizer, 0.01) for _ in nets]
+    for net, opt in zip(nets, opts, strict=True):
+        net.fit(X, Y, epochs=2, batch_size=8, optimizer=opt)
+    nets[1].to("numpy")
+    for net, opt in zip(nets, opts, strict=True):
+        net.fit(X, Y, epochs=2, batch_size=8, optimizer=opt)
+    assert_close(nets[1].parameter_vector, nets[0].parameter_vector, 1e-10)

@@ -524,3 +524,37 @@ def test_what_could_not_be_loaded_is_not_written(
     with pytest.raises(error, match=words):
         bp.save(net, tmp_path / "model.npz", metadata={"deep": metadata}, arrays=arrays)
     assert list(tmp_path.iterdir()) == []  # neither the file nor a temporary one
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda net, path: bp.save(net, path, metadata=["x"]), TypeError, "metadata must be a"),
+        (lambda net, path: bp.save(net, path, metadata={"a": {1: "b"}}), TypeError, "got 1:"),
+        (lambda net, path: bp.save(str(path), net), TypeError, "takes the network first"),
+        (lambda net, path: net.save(path.parent), IsADirectoryError, "it is a folder"),
+        (lambda net, path: bp.save_checkpoint(path, net, "adam", 0), TypeError, "an Optimizer"),
+        (lambda net, path: bp.save_checkpoint(path, net, bp.Adam(), -1), TypeError, "epochs"),
+    ],
+    ids=["metadata-list", "integer-key", "swapped", "folder", "optimizer-name", "epochs"],
+)
+def test_a_save_that_load_would_refuse_keeps_the_model_there(
+    tmp_path: Path, call: Any, error: type, words: str
+) -> None:
+    """Found in a bug hunt: these wrote a file load refuses, over a good model, or failed
+    deep inside (a pathlib or AttributeError)."""
+    net = bp.Network([2, 2, 1], seed=0)
+    path = net.save(tmp_path / "model.npz")
+    good = path.read_bytes()
+    with pytest.raises(error, match=words):
+        call(net, path)
+    assert path.read_bytes() == good and list(tmp_path.iterdir()) == [path]
+
+
+def test_a_checkpoint_of_an_optimizer_made_for_another_network_is_refused(tmp_path: Path) -> None:
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 3
+    adam = bp.Adam(lr=0.01)
+    bp.Network([3, 5, 3], loss="cross_entropy", seed=0).fit(X, y, optimizer=adam)
+    with pytest.raises(ValueError, match="made for other parameters"):
+        bp.save_checkpoint(tmp_path / "c.npz", bp.Network([3, 4, 3], seed=0), adam, 1)
+    assert list(tmp_path.iterdir()) == []

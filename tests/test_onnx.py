@@ -163,15 +163,30 @@ def test_a_regression_run_model_has_no_label(rng: np.random.Generator, tmp_path:
     assert_close(output[:, 0], model.predict(features), "float64")
 
 
-def test_a_scaler_of_scikit_learn_is_folded_in_too(X: np.ndarray, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"with_mean": False}, {"with_std": False}],
+    ids=["standard", "without-mean", "without-std"],
+)
+def test_a_scaler_of_scikit_learn_is_folded_in_too(
+    X: np.ndarray, tmp_path: Path, settings: dict[str, bool]
+) -> None:
+    """with_mean=False keeps the mean it measured, unused: it was subtracted (a bug hunt)."""
     from sklearn.preprocessing import StandardScaler
 
     raw = X * [100.0, 1.0, 0.01, 5.0] + 7.0
-    scaler = StandardScaler().fit(raw)
+    scaler = StandardScaler(**settings).fit(raw)
     net = bp.Network([4, 4, 2], activation="tanh", output="identity", seed=5)
     path = bp.export_onnx(net, tmp_path / "net.onnx", scaler=scaler)
     (output,) = run_onnx(path, raw)
     assert_close(output, net.predict(scaler.transform(raw)), "float64")
+
+
+def test_classes_must_be_distinct(tmp_path: Path) -> None:
+    net = bp.Network([2, 3], loss="cross_entropy", seed=0)
+    with pytest.raises(ValueError, match="classes must be distinct labels, got 'a' twice"):
+        bp.export_onnx(net, tmp_path / "net.onnx", classes=["a", "a", "b"])
+    assert not (tmp_path / "net.onnx").exists()
 
 
 # -- backprop export -----------------------------------------------------------------------------

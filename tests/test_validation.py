@@ -389,3 +389,50 @@ def test_bias_wrong_shape():
     with pytest.raises(ValueError) as excinfo:
         net.layers[0].bias = np.ones(2)
     check_message(excinfo, r"(?i)shape|bias")
+
+
+# -- mistakes a user made in a bug hunt: each was a raw error from deep inside -------------------
+
+
+def test_a_single_number_is_not_an_array_of_samples():
+    with pytest.raises(ValueError, match=r"X must be an array, got the single number 1.0"):
+        bp.Network([1, 1]).predict(1.0)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "3"])
+def test_a_seed_is_a_non_negative_integer(seed):
+    with pytest.raises(ValueError, match=rf"seed must be an integer >= 0 or None, got {seed!r}"):
+        bp.Network([2, 1], seed=seed)
+
+
+def test_callbacks_are_a_list_of_callbacks():
+    net, X, Y = bp.Network([2, 1], seed=0), np.ones((4, 2)), np.ones((4, 1))
+    with pytest.raises(TypeError, match=r"callbacks must be a list .* got EarlyStopping"):
+        net.fit(X, Y, callbacks=bp.EarlyStopping(patience=1))
+    with pytest.raises(TypeError, match=r"callbacks\[1\] is function .* not a Callback"):
+        net.fit(X, Y, callbacks=[bp.History(), lambda *a: None])
+
+
+def test_explain_names_a_network_that_is_not_one():
+    with pytest.raises(TypeError, match=r"net must be a backprop Network, got str"):
+        bp.explain("net", [1.0, 2.0], [1.0], 0.1)
+
+
+def test_an_optimizer_of_another_network_is_refused_by_name():
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 3
+    adam = bp.Adam(lr=0.01)
+    bp.Network([3, 5, 3], loss="cross_entropy", seed=0).fit(X, y, optimizer=adam)
+    other = bp.Network([3, 4, 3], loss="cross_entropy", seed=0)
+    before = other.parameter_vector.copy()
+    with pytest.raises(ValueError, match=r"holds buffers \(m\) of shapes \[\(38,\)\].*\[\(31,\)\]"):
+        other.fit(X, y, optimizer=adam)
+    np.testing.assert_array_equal(other.parameter_vector, before)
+
+
+def test_nullable_pandas_columns_are_numbers():
+    pd = pytest.importorskip("pandas", reason="pandas is not installed (a test extra)")
+    net = bp.Network([2, 3, 1], seed=0)
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    np.testing.assert_array_equal(net.predict(frame.astype("Float64")), net.predict(frame))
+    with pytest.raises(ValueError, match=r"X contains nan at index \(1, 0\)"):
+        net.predict(pd.DataFrame({"a": [1.0, None], "b": [3.0, 4.0]}).astype("Float64"))

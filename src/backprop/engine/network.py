@@ -48,6 +48,7 @@ from backprop.engine.validation import (
     check_foreign_X,
     check_positive_float,
     check_sample_weight,
+    check_seed,
     check_sizes,
     check_X,
     check_Y,
@@ -120,7 +121,7 @@ class Network:
         #: The array library and device of the parameters (``to`` moves them).
         self.backend: Backend = NUMPY
         self.dtype = np.dtype(check_choice("dtype", np.dtype(dtype).name, DTYPES))
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(check_seed(seed))
         n_layers = len(self.sizes) - 1
         if output is None and loss is not None and _output_left_open(activation, n_layers):
             output = output_for_loss(loss)  # a cross-entropy names its output

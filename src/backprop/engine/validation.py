@@ -80,6 +80,11 @@ def check_sizes(sizes: Any) -> list[int]:
 
 def as_float_array(argument: str, value: Any, dtype: np.dtype) -> np.ndarray:
     """``value`` as a non-empty finite float array of ``dtype``, or a clear error."""
+    if hasattr(value, "to_numpy") and hasattr(value, "dtypes"):  # a pandas frame or series
+        try:  # nullable columns (Float64, Int64) make an object array for np.asarray
+            value = value.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):  # text columns: the check below names them
+            value = value.to_numpy()
     try:
         array = np.asarray(value)
     except ValueError as error:  # ragged nested lists
@@ -91,6 +96,8 @@ def as_float_array(argument: str, value: Any, dtype: np.dtype) -> np.ndarray:
             if array.size
             else f"{argument} must hold numbers, got an empty array of dtype {array.dtype}"
         )
+    if array.ndim == 0:
+        raise ValueError(f"{argument} must be an array, got the single number {value!r:.40}")
     if array.size == 0 or array.shape[0] == 0:
         raise ValueError(f"{argument} is empty (shape {array.shape}): expected at least one sample")
     array = array.astype(dtype, copy=False)
@@ -215,3 +222,12 @@ def check_sample_weight(weights: Any, n_samples: int, dtype: np.dtype) -> np.nda
     if (weights < 0).any() or weights.sum() <= 0:
         raise ValueError("sample_weight must be non-negative with a positive sum")
     return weights * (n_samples / weights.sum())
+
+
+def check_seed(seed: Any) -> int | None:
+    """A generator's seed: None (fresh entropy) or an integer >= 0, as NumPy takes it."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0 or None, got {seed!r:.40}")
+    return int(seed)

@@ -115,6 +115,8 @@ def explain(net: Network, x: Any, y: Any, lr: float, steps: int = 1) -> Trace:
     (``backend="torch"``, say) is explained from a NumPy copy of its parameters, and x and y
     may be arrays of any library.
     """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a backprop Network, got {type(net).__name__} {net!r:.40}")
     lr = check_positive_float("lr", lr)
     steps = check_positive_int("steps", steps)
     if not net.backend.is_numpy:

@@ -63,6 +63,19 @@ def save_checkpoint(
     is kept elsewhere. The file is replaced atomically, or with ``exclusive`` created only if
     there is none: FileExistsError then says another writer created it first.
     """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"optimizer must be an Optimizer (the one training used: net.optimizer), got "
+            f"{type(optimizer).__name__} {optimizer!r:.40}"
+        )
+    if not isinstance(history, History) and not (
+        isinstance(history, int) and not isinstance(history, bool) and history >= 0
+    ):
+        raise TypeError(
+            f"history must be a History or a number of epochs (an integer >= 0), got "
+            f"{history!r:.40}"
+        )
+    optimizer.check_fits([net.parameter_vector])
     state = optimizer.get_state()
     buffers = {k: v for k, v in state.items() if isinstance(v, list)}
     training: dict[str, Any] = {

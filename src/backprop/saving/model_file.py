@@ -92,7 +92,7 @@ def save(
     nested deeper than :data:`MAX_JSON_DEPTH` or longer than :data:`MAX_HEADER_CHARS` as
     JSON, and arrays of Python objects (which only pickle could store).
     """
-    path = Path(path)
+    path = _file_path(path)
     content = _contents(net, metadata, arrays)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
@@ -111,10 +111,58 @@ def to_bytes(
     return buffer.getvalue()
 
 
+def _check_metadata(metadata: Any) -> None:
+    """Metadata is a JSON object that reads back as it was written: a dict (load_model
+    refuses anything else)."""
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(
+            f"metadata must be a dict (a JSON object), got {type(metadata).__name__} "
+            f"{metadata!r:.60}"
+        )
+
+
+def _check_keys(value: Any) -> None:
+    """Every dict in ``value`` has string keys: JSON would read the key 1 back as "1"."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(
+                    f"metadata keys must be strings (JSON object keys), got {key!r:.40}: "
+                    "it would be read back as a string"
+                )
+            _check_keys(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_keys(item)
+
+
+def _file_path(path: Any) -> Path:
+    """``path`` as the Path of a file to write, or a clear error: not a path (the network
+    given first, say), or a folder."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a file path (str or Path), got {type(path).__name__}: "
+            "bp.save(net, path) takes the network first"
+        )
+    path = Path(path)
+    if path.is_dir() or not path.name or path.name in (".", ".."):
+        raise IsADirectoryError(
+            f"cannot save to {path}: it is a folder; give a file's path, such as "
+            f"{path / 'model.npz'}"
+        )
+    return path
+
+
 def _contents(
     net: Network, metadata: dict[str, Any] | None, arrays: dict[str, np.ndarray] | None
 ) -> dict[str, np.ndarray]:
     """The arrays of a model file: the JSON header, the parameters and the extra arrays."""
+    if not isinstance(net, Network):
+        raise TypeError(
+            f"net must be a backprop Network, got {type(net).__name__} {net!r:.60}: "
+            "bp.save(net, path) takes the network first"
+        )
+    _check_metadata(metadata)
     header = {
         "format": FORMAT,
         "version": VERSION,
@@ -131,6 +179,7 @@ def _contents(
             f"metadata nests more than {MAX_JSON_DEPTH - 1} levels deep: a model file's "
             f"header may nest {MAX_JSON_DEPTH} (MAX_JSON_DEPTH), the header included"
         )
+    _check_keys(metadata)
     try:
         header_json = json.dumps(header)
     except TypeError as error:

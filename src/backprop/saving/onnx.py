@@ -173,6 +173,10 @@ def scaler_arrays(scaler: Any) -> tuple[np.ndarray, np.ndarray]:
     scikit-learn's StandardScaler leaves them without centring or scaling)."""
     try:
         mean, scale = scaler.mean_, scaler.scale_
+        # StandardScaler(with_mean=False) keeps the mean it measured (for the variance) but
+        # does not subtract it.
+        if getattr(scaler, "with_mean", True) is False:
+            mean = None
     except AttributeError:
         raise TypeError(
             f"scaler must be a fitted scaler with mean_ and scale_ (backprop's Scaler or "
@@ -330,6 +334,9 @@ def _parts(
             )
     if classes is not None:  # NumPy's scalars as Python's, for the JSON of the properties
         classes = [c.item() if isinstance(c, np.generic) else c for c in classes]
+        repeated = sorted({repr(c) for c in classes if classes.count(c) > 1})
+        if repeated:  # two outputs with one label: a prediction could not be told apart
+            raise ValueError(f"classes must be distinct labels, got {', '.join(repeated)} twice")
     return model, scaler, classes, feature_names
 
 

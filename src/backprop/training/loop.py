@@ -234,6 +234,17 @@ def _callback_list(
     net: Network, callbacks: Sequence[Callback], verbose: int, epochs: int, initial_epoch: int
 ) -> CallbackList:
     """The callbacks, a History (the one among them, or a new one) and the progress bar."""
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
+        raise TypeError(
+            f"callbacks must be a list of callbacks, got {type(callbacks).__name__}: "
+            "callbacks=[...] even for one"
+        )
+    for i, callback in enumerate(callbacks):
+        if not isinstance(callback, Callback):
+            raise TypeError(
+                f"callbacks[{i}] is {type(callback).__name__} {callback!r:.40}, not a "
+                "Callback: subclass bp.Callback and override its hooks"
+            )
     callbacks = list(callbacks)
     history = next((c for c in callbacks if isinstance(c, History)), None) or History()
     if verbose:

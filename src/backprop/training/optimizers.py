@@ -43,6 +43,18 @@ class Optimizer:
         """Make the buffers for these parameters, unless they are there (the first step
         does it; a recording of steps needs them made before it)."""
 
+    def check_fits(self, params: list[np.ndarray]) -> None:
+        """A clear error when the buffers were made for other parameters than these (the
+        optimizer of another network's fit, given again)."""
+        wanted = [tuple(p.shape) for p in params]
+        for key, value in vars(self).items():
+            if isinstance(value, list) and value and [tuple(b.shape) for b in value] != wanted:
+                raise ValueError(
+                    f"optimizer {self!r} holds buffers ({key.lstrip('_')}) of shapes "
+                    f"{[tuple(b.shape) for b in value]}, made for other parameters than the "
+                    f"network's {wanted}: give this network an optimizer of its own"
+                )
+
     def _state(self, params: list[np.ndarray]) -> list[np.ndarray]:
         """Zeroed buffers, one per parameter."""
         return [namespace(p).zeros_like(p) for p in params]

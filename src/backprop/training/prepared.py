@@ -96,8 +96,10 @@ class Prepared:
         rates = check_dropout(dropout, len(hidden))
         drop = Dropout(rates, hidden, net.dtype) if any(rates) else None
         opt = get_optimizer(optimizer, lr)
-        if not net.backend.is_numpy:
-            opt.move_to(net.backend)  # buffers of a resumed optimizer, say, loaded in NumPy
+        opt.check_fits([net.parameter_vector])
+        # Buffers where the parameters are: a resumed optimizer's are loaded in NumPy, and a
+        # network moved (net.to) since its last fit leaves its optimizer's behind.
+        opt.move_to(net.backend)
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError(
