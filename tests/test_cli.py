@@ -126,6 +126,34 @@ def test_predict_a_row_and_probabilities(moons_run: Path, cli: Cli) -> None:
     assert header == "0,1"
     p = [float(v) for v in row.split(",")]
     assert sum(p) == pytest.approx(1.0) and str(int(np.argmax(p))) == label.stdout.strip()
+    cli("predict", moons_run / "model.npz", "nan,2").assert_usage_error("holds 'nan'")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [["--output", "identity", "--loss", "mse"], ["--output", "exp", "--loss", "poisson"]],
+    ids=["identity", "exp"],
+)
+def test_probabilities_only_of_outputs_that_are_probabilities(
+    tmp_path: Path, cli: Cli, settings: list[str]
+) -> None:
+    """A bug hunt: --proba printed an identity output's -0.69 and 1.69 as probabilities."""
+    out = tmp_path / "run"
+    assert cli("train", "moons", "--epochs", "2", *settings, "--out", out, "-q").returncode == 0
+    refused = cli("predict", out / "model.npz", "3,-3", "--proba")
+    refused.assert_usage_error("are not probabilities of its classes", "--output softmax")
+    assert refused.stdout == ""
+
+
+def test_a_label_with_a_line_break_is_quoted_in_the_header(tmp_path: Path, cli: Cli) -> None:
+    csv_file = tmp_path / "two.csv"
+    rows = [f"{i % 5},{i % 3},{'ab' if i % 2 else 'c' + chr(10) + 'd'}" for i in range(20)]
+    csv_file.write_text("x,y,label\n" + "\n".join(f'{a},{b},"{c}"' for a, b, c in
+                        (r.split(",") for r in rows)) + "\n")  # fmt: skip
+    out = tmp_path / "run"
+    assert cli("train", csv_file, "--epochs", "2", "--out", out, "-q").returncode == 0
+    header = cli("predict", out / "model.npz", "1,2", "--proba").stdout
+    assert header.splitlines()[:2] == ['ab,"c', 'd"']  # one quoted field over two lines
 
 
 def test_plot_redraws(moons_run: Path, cli: Cli) -> None:
@@ -255,6 +283,9 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
         (["train", "xor", "--checkpoint-every", "0"], ["--checkpoint-every", "0"]),
         (["train", "xor", "--test-size", "1.5"], ["--test-size=1.5"]),
         (["train", "xor", "--clip-norm", "-1"], ["--clip-norm must be", "-1"]),
+        (["train", "moons", "--seed", "-1"], ["--seed must be", "-1"]),
+        (["train", "xor", "--l2", "-1"], ["--l2 must be", "-1"]),
+        (["train", "xor", "--patience", "3", "--validation-split", "0"], ["--patience=3"]),
         (["train", "xor", "--l1", "-1"], ["--l1 must be", "-1"]),
         (["train", "xor", "--dropout", "0.5,0.5"], ["--dropout=", "2 rates"]),
         (["train", "digits", "--patience", "0"], ["patience", "0"]),
@@ -289,6 +320,26 @@ def test_a_run_that_diverges_after_an_epoch_keeps_it(tmp_path: Path, cli: Cli) -
     assert "outputs are not all finite" in (out / "report.txt").read_text()
     # Resuming it trains epoch 2 again, from the same state: it diverges the same way.
     cli("train", "--resume", out, "-q").assert_usage_error("diverged at epoch 2")
+
+
+def test_a_diverging_run_with_early_stopping_keeps_its_best_epoch(tmp_path: Path, cli: Cli):
+    """A learning rate that quadruples each epoch diverges in epoch 6. The model kept is the
+    early stopper's best (it was the last epoch's, which the report did not say), and the
+    message gives the rate epoch 6 had (it gave epoch 5's)."""
+    out = tmp_path / "run"
+    args = ["--lr", "0.01", "--optimizer", "sgd", "--schedule", "exponential:4", "--patience", "5"]
+    cli("train", "ripple", "--epochs", "30", *args, "--out", out, "-q").assert_usage_error(
+        "diverged at epoch 6", "lr=10.24", "keeps epochs 1 to 5"
+    )
+    last = bp.load_checkpoint(out / "checkpoint.npz")
+    best = int(np.argmin(last.history["val_loss"]))
+    assert f"holds epoch {best + 1}'s weights" in (out / "report.txt").read_text()
+    model = run.Model.load(out / "model.npz")
+    assert not np.array_equal(model.network.parameter_vector, last.network.parameter_vector)
+    data = datasets.load("ripple")
+    X_val, y_val = run.split(data, run.RunConfig(**model.info["config"])).validation
+    val_loss = model.network.evaluate(model.scaler.transform(X_val), y_val[:, None])["loss"]
+    assert val_loss == pytest.approx(last.history["val_loss"][best], rel=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -251,6 +251,12 @@ def test_export_command_errors_are_one_line(tmp_path: Path, cli: Cli) -> None:
     cli("export", "net.npz", "--out", "nowhere/net.onnx", cwd=tmp_path).assert_usage_error(
         "the folder nowhere does not exist"
     )
+    # --force over the model being exported replaced it by the ONNX file (a bug hunt).
+    model = (tmp_path / "net.npz").read_bytes()
+    cli("export", "net.npz", "--out", "./net.npz", "--force", cwd=tmp_path).assert_usage_error(
+        "is the model file being exported"
+    )
+    assert (tmp_path / "net.npz").read_bytes() == model
 
 
 def test_without_the_onnx_package_the_error_names_the_extra(

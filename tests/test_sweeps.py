@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from backprop import run
 from backprop.cli.sweep import SWEPT, spread
 from backprop.run import Model
 from backprop.run.history_file import read_history
@@ -211,6 +212,9 @@ def test_a_trial_is_a_run_folder_with_its_result(tmp_path: Path) -> None:
     # Run again, the finished trial is read back, not trained again.
     again = run_trial(trial, ONE, None, "val_accuracy", tmp_path / "t")
     assert again == result
+    # backprop train --resume would train it on behind its sweep's back (a bug hunt).
+    with pytest.raises(ValueError, match="is a trial of a sweep"):
+        run.Resumption.read(tmp_path / "t", epochs=30)
 
 
 def test_a_trial_trains_with_the_training_features_it_is_given(tmp_path: Path) -> None:
@@ -516,6 +520,29 @@ def test_folders_that_are_not_a_new_sweep_or_a_sweep_are_refused(cli, tmp_path: 
     (tmp_path / "sweep.json").write_text('{"format": "a run"}')
     cli("sweep", "--resume", str(tmp_path)).assert_usage_error("is not a sweep's file")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "sweep.json"]
+
+
+DAMAGES = {
+    "no trials": (lambda plan: plan.pop("trials"), "it has no 'trials' entry"),
+    "no space": (lambda plan: plan.pop("space"), "it has no 'space' entry"),
+    "trials of text": (lambda plan: plan.update(trials="x"), "its 'trials' is str"),
+    "a trial of text": (lambda plan: plan.update(trials=["x"]), "must be a mapping"),
+    "an unknown metric": (lambda plan: plan.update(metric="bogus"), "metric 'bogus' is none"),
+}
+
+
+@pytest.mark.parametrize(("damage", "words"), DAMAGES.values(), ids=DAMAGES.keys())
+def test_a_damaged_sweep_file_is_refused_in_one_line(cli, tmp_path: Path, damage, words) -> None:
+    """A bug hunt: these gave KeyError's 'trials', a TypeError, or (an unknown metric) a
+    finished sweep ranked by it."""
+    from backprop.sweeps.folder import SweepFolder
+    from backprop.sweeps.plan import make_plan
+
+    plan = make_plan("xor", {"lr": [0.1, 0.5]}, {"epochs": 5}, None, None, None, 0)
+    damage(plan)
+    SweepFolder(tmp_path).write_spec(plan)
+    cli("sweep", "--resume", str(tmp_path)).assert_usage_error("sweep.json is damaged", words)
+    assert [p.name for p in tmp_path.iterdir()] == ["sweep.json"]
 
 
 def test_an_unreachable_scheduler_is_one_line_within_seconds(cli, tmp_path: Path) -> None:

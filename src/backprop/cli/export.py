@@ -40,6 +40,11 @@ def export(model: Path, format_name: str, out: Path | None, force: bool) -> None
     and for a run's classifier "label", each row's class label. See docs/export.md.
     """
     out = out if out is not None else model.with_suffix(FORMATS[format_name])
+    if out.exists() and model.exists() and out.resolve() == model.resolve():
+        raise click.UsageError(
+            f"--out {out} is the model file being exported: give the export another name "
+            "(--force overwrites other files only)"
+        )
     if (out.exists() or out.is_symlink()) and not force:
         raise click.UsageError(
             f"{out} already exists: give --out a new file name, or --force to overwrite it"

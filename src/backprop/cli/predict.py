@@ -28,8 +28,9 @@ def predict(model: Path, input_: str, proba: bool) -> None:
     if proba:
         if trained.task != "classification":
             raise click.UsageError("--proba needs a classification model; this one does regression")
+        probabilities = trained.predict_proba(X)  # refused before a line is printed
         click.echo(_csv_line(str(c) for c in trained.classes or []))
-        for row in trained.predict_proba(X):
+        for row in probabilities:
             click.echo(",".join(f"{p:.6f}" for p in row))
         return
     for value in trained.predict(X):
@@ -40,8 +41,10 @@ def _csv_line(fields: Iterable[object]) -> str:
     """One line of CSV: a label holding a comma, a quote or a line break is quoted, so the
     output reads back as the columns it prints."""
     line = io.StringIO()
-    csv.writer(line, lineterminator="").writerow(fields)
-    return line.getvalue()
+    # With "\n" as the line's end the writer quotes a label holding one (with "" it would
+    # not), and the end is cut off again.
+    csv.writer(line, lineterminator="\n").writerow(fields)
+    return line.getvalue()[:-1]
 
 
 def _read_input(text: str, feature_names: list[str]) -> np.ndarray:
@@ -57,9 +60,12 @@ def _read_input(text: str, feature_names: list[str]) -> np.ndarray:
         raise ValueError(
             f"INPUT {text!r} is neither a CSV file nor a row of numbers such as 0.5,1.2"
         ) from None
-    if len(row) != len(feature_names) or not np.isfinite(row).all():
+    if len(row) != len(feature_names):
         raise ValueError(
             f"INPUT {text!r} has {len(row)} values: the model expects {len(feature_names)} "
             "finite numbers, one per feature"
         )
+    if not np.isfinite(row).all():
+        bad = fields[int(np.argmin(np.isfinite(row)))]
+        raise ValueError(f"INPUT {text!r} holds {bad!r}: the model expects finite numbers")
     return row.reshape(1, -1)

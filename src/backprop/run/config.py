@@ -16,7 +16,12 @@ from typing import Any
 from backprop.data.dataset import Dataset
 from backprop.engine.backend import BACKENDS
 from backprop.engine.defaults import default_loss, default_output, n_outputs, output_for_loss
-from backprop.engine.validation import check_choice, check_non_negative_float, check_positive_float
+from backprop.engine.validation import (
+    check_choice,
+    check_non_negative_float,
+    check_positive_float,
+    check_seed,
+)
 from backprop.training import schedule_spec
 
 _TOY = {
@@ -178,8 +183,15 @@ class RunConfig:
         for name in ("test_size", "validation_split"):
             if getattr(self, name) is not None:
                 check_fraction(name, getattr(self, name))
-        if self.l1 is not None:
-            check_non_negative_float("l1", self.l1)
+        check_seed(self.seed)  # here, before a data set's generator names random_state
+        for name in ("l1", "l2"):
+            if getattr(self, name) is not None:
+                check_non_negative_float(name, getattr(self, name))
+        if self.patience is not None and self.validation_split == 0 and self.folds is None:
+            raise ValueError(
+                f"patience={self.patience} watches val_loss, which needs a validation part: "
+                "validation_split > 0 (0.1 when it is left out), or folds"
+            )
         if self.clip_norm is not None:
             check_positive_float("clip_norm", self.clip_norm)
         if self.schedule is not None:

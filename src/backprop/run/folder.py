@@ -33,6 +33,11 @@ _TEMPORARY = re.compile(
 )
 
 
+#: The file a sweep writes into each of its trials' run folders: such a run belongs to its
+#: sweep, whose tables hold its result (``backprop.sweeps.trial``).
+TRIAL_RESULT = "result.json"
+
+
 @dataclass(frozen=True)
 class RunFolder:
     """The files of the run in ``path``."""

@@ -48,7 +48,17 @@ class Model:
         return metrics.predicted_classes(self.outputs(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Per-class probabilities (classification only); one sigmoid output p gives [1-p, p]."""
+        """Per-class probabilities (classification only): a softmax output's, or [1-p, p] of
+        one sigmoid output p. Outputs that are no distribution over the classes (identity,
+        ReLU, several sigmoids) are refused rather than printed as probabilities."""
+        output = self.network.layers[-1].activation.name
+        n_outputs = self.network.sizes[-1]
+        if not (output == "softmax" or (output == "sigmoid" and n_outputs == 1)):
+            raise ValueError(
+                f"this model's {n_outputs} {output} output(s) are not probabilities of its "
+                "classes: they come from a softmax output layer (or one sigmoid output for two "
+                "classes); train with --output softmax for them"
+            )
         out = self.outputs(X)
         if out.shape[1] == 1:
             return np.hstack([1.0 - out, out])

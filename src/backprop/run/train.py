@@ -27,7 +27,7 @@ from backprop.engine.validation import check_positive_int
 from backprop.run.callbacks import Checkpointer, OneSample, schedule_state, stopper_state
 from backprop.run.config import RunConfig
 from backprop.run.drawing import draw_plots
-from backprop.run.folder import RunFolder, write_text
+from backprop.run.folder import TRIAL_RESULT, RunFolder, write_text
 from backprop.run.history_file import read_history, write_history
 from backprop.run.model import Model
 from backprop.run.result import RunResult
@@ -199,7 +199,11 @@ def train(
     except DivergenceError as error:
         trained = len(history.epoch)
         if trained > done:  # the epochs before it are sound: the folder keeps them
-            checkpointer.on_train_end()  # fit, diverging, did not: the state after them
+            # What fit's end would have done, diverging did not: the checkpoint of the state
+            # after them, then the early stopper's best weights back, for the results.
+            checkpointer.on_train_end()
+            if stopper is not None:
+                stopper.on_train_end()
             _write_results(model, history, parts, folder, started, stopper, plots)
             kept = "epoch 1" if trained == 1 else f"epochs 1 to {trained}"
             raise DivergenceError(
@@ -373,6 +377,12 @@ class Resumption:
         continue it on another array library or device (a run trained on a GPU, resumed on
         a machine without one): the same numbers up to rounding, not bit for bit."""
         folder, checkpoint_file = RunFolder.of_checkpoint(path)
+        if (folder.path / TRIAL_RESULT).is_file():
+            raise ValueError(
+                f"{folder} is a trial of a sweep, whose tables and best model hold its result: "
+                f"training it on would leave them behind; copy the folder elsewhere (without "
+                f"{TRIAL_RESULT}) to train it on"
+            )
         checkpoint = load_checkpoint(checkpoint_file)
         if checkpoint.history is None:
             checkpoint.history = _vouched_history(folder, checkpoint, checkpoint_file)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from backprop.run.folder import write_text
 from backprop.sweeps import cluster
 from backprop.sweeps.folder import SweepFolder
-from backprop.sweeps.plan import make_plan
+from backprop.sweeps.plan import METRICS, make_plan
 from backprop.sweeps.progress import Progress
 from backprop.sweeps.results import (
     Candidate,
@@ -138,12 +138,44 @@ def resume(
     """Continue the sweep in ``directory``: train the trials that have no result yet (none,
     for a finished sweep: it only writes the summary that a stop kept it from writing)."""
     folder = SweepFolder(directory)
-    plan = folder.read_spec()
+    plan = _read_plan(folder)
     if all(_finished(folder, Trial(**t)) for t in plan["trials"]):
         return _run(folder, plan, None, lambda: None, verbose, on_result)  # no cluster needed
     with contextlib.ExitStack() as cluster_open:
         dask = cluster_open.enter_context(_client(workers, scheduler, client))
         return _run(folder, plan, dask, cluster_open.close, verbose, on_result)
+
+
+def _read_plan(folder: SweepFolder) -> dict[str, Any]:
+    """The plan sweep.json holds, with every entry a resumed sweep reads there and of its
+    kind: a file damaged or edited by hand is refused in one line, before anything runs."""
+    plan = folder.read_spec()
+    try:
+        for key, kind in PLAN_ENTRIES.items():
+            if not isinstance(plan[key], kind):
+                raise TypeError(f"its {key!r} is {type(plan[key]).__name__} {plan[key]!r:.40}")
+        for trial in plan["trials"]:
+            Trial(**trial)
+        Space(plan["space"])
+        if plan["metric"] not in METRICS:
+            raise ValueError(f"its metric {plan['metric']!r:.40} is none of {', '.join(METRICS)}")
+    except KeyError as error:
+        raise ValueError(f"{folder.spec} is damaged: it has no {error} entry") from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ValueError(f"{folder.spec} is damaged: {error}") from None
+    return plan
+
+
+#: The entries of sweep.json that a resumed sweep reads, and their kinds.
+PLAN_ENTRIES: dict[str, type | tuple[type, ...]] = {
+    "dataset": str,
+    "settings": dict,
+    "space": dict,
+    "folds": (int, type(None)),
+    "metric": str,
+    "candidates": list,
+    "trials": list,
+}
 
 
 def _run(

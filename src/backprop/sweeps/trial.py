@@ -23,9 +23,8 @@ from typing import Any
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from backprop.run import RunConfig, RunResult, train
+from backprop.run.folder import TRIAL_RESULT as RESULT
 from backprop.run.folder import write_text
-
-RESULT = "result.json"
 
 
 @dataclass(frozen=True)

@@ -153,10 +153,11 @@ def fit(
                     history.interrupted = epoch + 1 < epochs
                     break
         except _Diverged as diverged:
+            lr = run.optimizer.lr  # the epoch's (a schedule set it after the snapshot)
             start_of_epoch.restore()
             raise DivergenceError(
                 f"training diverged at epoch {epoch + 1}: the loss became {diverged.loss} with "
-                f"lr={run.optimizer.lr}. The network keeps its weights from the start of epoch "
+                f"lr={lr:g}. The network keeps its weights from the start of epoch "
                 f"{epoch + 1}; try a lower learning rate.",
                 history,
             ) from None
