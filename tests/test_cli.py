@@ -350,6 +350,9 @@ def test_a_diverging_run_with_early_stopping_keeps_its_best_epoch(tmp_path: Path
         ("a,b,y\n", ["no data rows"]),
         ("", ["empty"]),
         ("a,b,y\n1,2,x\n3,4,x\n", ["two classes"]),
+        # A quote left open swallowed the rest of the file into one label (a bug hunt).
+        ('a,b,y\n1,2,x\n3,4,y\n5,6,"unterminated\n', ["malformed", "unexpected end of data"]),
+        ('a,b,y\n1,2,x\n3,4,"y"z\n', ["malformed", "expected after"]),
     ],
 )
 def test_bad_csv_files(tmp_path: Path, cli: Cli, content: str, words: list[str]) -> None:

@@ -204,7 +204,9 @@ def _iter_rows(path: Path) -> Rows:
     """
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
+            # strict: a quote left open at the end of the file (or a stray character after a
+            # closing quote) is an error, not a field that swallows the rest of the file.
+            reader = csv.reader(f, strict=True)
             for fields in reader:
                 if any(map(str.strip, fields)):
                     yield reader.line_num, fields
