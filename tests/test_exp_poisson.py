@@ -142,3 +142,12 @@ def test_explain_writes_out_a_poisson_step():
     text = to_text(bp.explain(net, [[0.5, -0.2]], [[2.0]], lr=0.1))
     assert "e^(net_o1)" in text  # the output's formula
     assert "out_o1 - target_o1 (fused)" in text  # the delta the exponential and poisson share
+
+
+def test_counts_of_0_and_1_are_not_scored_as_classes():
+    """A bug hunt: evaluate gave a Poisson network an 'accuracy' of its 0/1 counts."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(10, 3)), rng.integers(0, 2, (10, 3)).astype(float)
+    net = bp.Network([3, 3], output="exp", loss="poisson", seed=0)
+    assert set(net.evaluate(X, Y)) == {"loss"}
+    assert set(net.fit(X, Y, epochs=1).history) == {"loss"}

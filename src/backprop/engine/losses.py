@@ -48,6 +48,9 @@ class Loss:
     #: dE/dz at an output written with ``out`` and ``target``, for a loss whose delta skips
     #: dE/da (its required output's derivative cancels its own); None for the others.
     fused_delta: str | None = None
+    #: Whether its targets may be classes (0/1 or one-hot), scored by an accuracy; False for
+    #: a loss of quantities (Poisson's counts), whose 0s and 1s are numbers, not classes.
+    takes_classes: bool = True
 
     def formula(self, n_outputs: int) -> str:
         """E over the ``n_outputs`` outputs k, as the explanation writes it."""
@@ -180,6 +183,7 @@ class Poisson(Loss):
 
     name = "poisson"
     requires_output = "exp"
+    takes_classes = False
     term = "out - target × log(out) + target × log(target) - target"
     fused_delta = "out - target"
 

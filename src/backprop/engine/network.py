@@ -411,6 +411,12 @@ class Network:
         self.parameter_vector -= gradient
         return float(loss)
 
+    def target_kind(self, Y: np.ndarray) -> str | None:
+        """The kind of classes the targets are (``metrics.target_kind``), or None: for
+        real-valued targets, and for any targets of a loss of quantities (Poisson counts of
+        0 and 1 are no classes)."""
+        return metrics.target_kind(Y) if self.loss.takes_classes else None
+
     def evaluate(self, X: Any, Y: Any) -> dict[str, float]:
         """``{"loss": mean loss, "accuracy": fraction right}``; accuracy for class targets only."""
         return self.evaluate_checked(*self.check_data(X, Y))
@@ -418,7 +424,7 @@ class Network:
     def evaluate_checked(self, X: np.ndarray, Y: np.ndarray) -> dict[str, float]:
         """``evaluate`` for arrays that ``check_data`` has already validated."""
         loss, correct = 0.0, 0.0
-        kind = metrics.target_kind(Y)
+        kind = self.target_kind(Y)
         for rows, Z, A in self.forward_in_chunks(X):
             loss += self.summed_loss(Y[rows, ...], A, Z)
             if kind is not None:

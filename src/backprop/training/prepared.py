@@ -106,7 +106,7 @@ class Prepared:
                     f"validation_data must be a pair (X_val, Y_val), got {type(validation_data)}"
                 )
             validation_data = net.check_data(*validation_data)
-        kind = metrics.target_kind(Y)
+        kind = net.target_kind(Y)
         truth = None if kind is None else metrics.truth(Y, kind)
         gradient = namespace(net.parameter_vector).empty_like(net.parameter_vector)
         return cls(
