@@ -456,3 +456,16 @@ def test_trace_is_a_dataclass_of_the_given_settings():
     assert trace.describe() == (
         "network 2-2-1 (identity, no biases), loss half_squared_error, learning rate 0.05"
     )
+
+
+def test_renderings_check_their_digits_and_explain_its_sample():
+    """A bug hunt: digits=-1 failed in a format string; x=None read as 'x has 1 value(s)'."""
+    from backprop.explain import render
+
+    net = bp.Network([2, 2, 1], seed=0)
+    trace = bp.explain(net, [0.05, 0.10], [0.01], lr=0.5)
+    for write in (render.to_text, render.to_markdown, render.to_html):
+        with pytest.raises(ValueError, match=r"digits must be an integer from 1 to 17, got -1"):
+            write(trace, digits=-1)
+    with pytest.raises(TypeError, match=r"x is None"):
+        bp.explain(net, None, [0.01], lr=0.5)

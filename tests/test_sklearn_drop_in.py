@@ -373,6 +373,49 @@ def test_early_stopping_with_a_class_too_rare_to_stratify_raises():
         BackpropClassifier(early_stopping=True).fit(X, y)
 
 
+def test_early_stopping_splits_multiclass_data_as_mlp_classifier_does():
+    """Found in a bug hunt: 20 samples of 3 classes with a 0.1 split failed in
+    train_test_split (2 held out, fewer than the classes) where MLPClassifier, which
+    stratifies binary targets only, fits."""
+    rng = np.random.RandomState(0)
+    X = 3 * rng.uniform(size=(20, 3))
+    y = X[:, 0].astype(int)
+    MLPClassifier(early_stopping=True, max_iter=30, random_state=0).fit(X, y)
+    clf = BackpropClassifier(early_stopping=True, max_iter=30, random_state=0).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_early_stopping_when_the_held_out_weights_are_all_zero():
+    """The held-out part weighed nothing: a ZeroDivisionError from np.average (a bug hunt).
+    It is scored unweighted."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 2)
+    y = (X[:, 0] > 0).astype(int)
+    weights = np.r_[np.ones(10), np.zeros(30)]
+    clf = BackpropClassifier(
+        early_stopping=True, max_iter=5, random_state=1, validation_fraction=0.2
+    ).fit(X, y, sample_weight=weights)
+    assert len(clf.validation_scores_) == 5
+    assert all(0 <= s <= 1 for s in clf.validation_scores_)
+
+
+def test_early_stopping_needs_something_held_out():
+    with pytest.raises(ValueError, match=r"validation_fraction=0.0 holds nothing out"):
+        BackpropClassifier(early_stopping=True, validation_fraction=0.0).fit(
+            np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+        )
+
+
+def test_sparse_input_on_the_torch_backend():
+    """The estimator's tags say sparse: backend='torch' refused it."""
+    pytest.importorskip("torch", reason="PyTorch is not installed")
+    X = scipy.sparse.random(30, 5, density=0.3, format="csr", random_state=0)
+    y = np.arange(30) % 2
+    dense = BackpropClassifier(backend="torch", max_iter=5, random_state=0).fit(X.toarray(), y)
+    sparse = BackpropClassifier(backend="torch", max_iter=5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+
+
 # -- multilabel ------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import io
 import math
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -37,6 +38,13 @@ LEGEND = (
     "matrices: weight (layer, i, j) is net.layers[layer].weights[i, j], bias and neuron "
     "(layer, j) are net.layers[layer].bias[j] and column j of that layer's net input and output."
 )
+
+
+def check_digits(digits: Any) -> int:
+    """Decimals to show: an integer from 1 to 17 (a float64 holds 17 significant digits)."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"digits must be an integer from 1 to 17, got {digits!r:.40}")
+    return digits
 
 
 def format_number(value: float, digits: int = 4) -> str:
@@ -83,6 +91,7 @@ def _inputs_line(trace: Trace, digits: int) -> str:
 
 def print_trace(trace: Trace, console: Console | None = None, digits: int = 4) -> None:
     """Print the trace to the terminal as Rich tables, one per stage of each step."""
+    digits = check_digits(digits)
     console = console or Console()
     console.print(Text("Backpropagation, step by step: ", style="bold") + trace.describe())
     console.print(_inputs_line(trace, digits), markup=False)
@@ -133,6 +142,7 @@ def _summary(trace: Trace, step: Step, digits: int) -> str:
 
 def to_markdown(trace: Trace, digits: int = 4) -> str:
     """The trace as Markdown: a heading per step and per stage, a pipe table for each stage."""
+    digits = check_digits(digits)
     lines = [
         "# Backpropagation, step by step",
         "",
@@ -182,6 +192,7 @@ svg .label { font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3
 
 def to_html(trace: Trace, digits: int = 4) -> str:
     """One self-contained page: per step, the network drawn before and after, then the tables."""
+    digits = check_digits(digits)
     title = "Backpropagation, step by step"
     parts = [
         "<!DOCTYPE html>",

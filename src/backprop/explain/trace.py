@@ -143,6 +143,9 @@ def explain(net: Network, x: Any, y: Any, lr: float, steps: int = 1) -> Trace:
 def _one_sample(net: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """x and y as one-row arrays the engine accepts, or a ValueError saying what was expected."""
     n_in, n_out = net.sizes[0], net.sizes[-1]
+    for name, value in (("x", x), ("y", y)):
+        if value is None:
+            raise TypeError(f"{name} is None: give one sample's inputs (x) and target (y)")
     x_flat = np.asarray(x, dtype=object).ravel()
     if x_flat.size != n_in:
         raise ValueError(

@@ -346,6 +346,8 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
         done = self.n_iter_ if incremental else 0
         # Trained on the backend's device; kept in NumPy between fits (coefs_, predict, pickle).
         self.network_.to(self.backend, self.device)
+        if scipy.sparse.issparse(X) and self.backend != "numpy":
+            X = X.toarray()  # the device takes dense arrays (NumPy densifies a chunk at a time)
         try:
             history: History = self.network_.fit(
                 X,
@@ -545,9 +547,15 @@ class _BaseBackprop(CallbackSupportMixin, BaseEstimator):
     ) -> tuple[Any, np.ndarray, np.ndarray | None, tuple[Any, ...]]:
         """Hold out ``validation_fraction`` of the data, stratified by ``_strata``.
 
-        A class too rare to be in both parts raises scikit-learn's error, as MLPClassifier's
-        early stopping does, rather than giving a held-out set without it.
+        A class of a binary classifier too rare to be in both parts raises scikit-learn's
+        error, as MLPClassifier's early stopping does, rather than giving a held-out set
+        without it.
         """
+        if not self.validation_fraction:
+            raise ValueError(
+                "validation_fraction=0.0 holds nothing out, and early_stopping=True watches "
+                "the score of what it holds out: give validation_fraction > 0 (0.1 by default)"
+            )
         arrays = [X, Y] if weights is None else [X, Y, weights]
         seed = rng.randint(np.iinfo(np.int32).max)
         parts = train_test_split(

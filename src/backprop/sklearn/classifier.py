@@ -490,9 +490,10 @@ class BackpropClassifier(ClassifierMixin, _BaseBackprop):
         return float(np.average(right, weights=weights))
 
     def _strata(self, Y: np.ndarray) -> np.ndarray | None:
-        # Multilabel targets are split unstratified, as MLPClassifier splits them. The labels
-        # themselves stratify the rest, so that a class too rare to split is named.
-        if self._multilabel():
+        # As MLPClassifier: a network of one output (two classes) is split stratified by its
+        # labels (so that a class too rare to split is named); several outputs (multiclass,
+        # multilabel) are split unstratified.
+        if Y.shape[1] != 1:
             return None
         return self.classes_[_class_indices(Y).astype(np.intp)]
 

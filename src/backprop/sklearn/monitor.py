@@ -152,7 +152,11 @@ class _Monitor(Callback):
         return True
 
     def _evaluate(self, X: Any, Y: np.ndarray, weights: np.ndarray | None) -> tuple[float, float]:
-        """Weighted mean loss and score on the held-out set (X may be sparse)."""
+        """Weighted mean loss and score on the held-out set (X may be sparse). Weights that
+        are all 0 there weigh nothing: the set is then scored unweighted (an average with
+        no weight is no number)."""
+        if weights is not None and not weights.sum() > 0:
+            weights = None
         net = self.network
         losses, outputs = [], []
         for start in range(0, X.shape[0], CHUNK):  # a sparse X: made dense a chunk at a time
