@@ -144,8 +144,9 @@ def csv_plane(
 
 
 def check_drawable(data: Dataset) -> Dataset:
-    """``data`` itself, when it has the two feature columns a plane draws and at most
-    ``limits.MAX_ROWS`` rows; else a ValueError saying which."""
+    """``data`` itself, when it has the two feature columns a plane draws, at most
+    ``limits.MAX_ROWS`` rows and ``limits.MAX_CLASSES`` classes; else a ValueError saying
+    which."""
     if data.n_features < 2:
         raise ValueError(
             f"the CSV file has {data.n_features} feature column(s) besides the target "
@@ -155,6 +156,12 @@ def check_drawable(data: Dataset) -> Dataset:
         raise ValueError(
             f"the CSV file has {len(data.X)} rows: the playground trains on at most "
             f"{limits.MAX_ROWS} (limits.MAX_ROWS); use `backprop train` for larger files"
+        )
+    if data.n_classes is not None and data.n_classes > limits.MAX_CLASSES:
+        raise ValueError(
+            f"the CSV file's target {data.target_name!r} has {data.n_classes} classes: the "
+            f"playground draws at most {limits.MAX_CLASSES} (limits.MAX_CLASSES); use "
+            "`backprop train` for more"
         )
     return data
 

@@ -9,6 +9,9 @@ a data set. A request beyond a bound is answered with a message naming it, never
 MAX_UPLOAD_BYTES = 20 * 1000 * 1000
 #: Most rows of an uploaded data set: the page trains live, an epoch per frame.
 MAX_ROWS = 10_000
+#: Most classes of an uploaded data set: each is an output neuron, whose surface every frame
+#: sends (grid x grid numbers) and whose weights an explained step checks one by one.
+MAX_CLASSES = 20
 #: Largest WebSocket message from a page, in bytes: settings and clicks are small.
 MAX_MESSAGE_BYTES = 64 * 1024
 #: Most hidden layers, and most neurons in one (TensorFlow Playground allows 6 of 8).
@@ -29,6 +32,7 @@ def as_dict() -> dict[str, float]:
     return {
         "max_upload_bytes": MAX_UPLOAD_BYTES,
         "max_rows": MAX_ROWS,
+        "max_classes": MAX_CLASSES,
         "max_message_bytes": MAX_MESSAGE_BYTES,
         "max_hidden_layers": MAX_HIDDEN_LAYERS,
         "max_neurons": MAX_NEURONS,

@@ -128,19 +128,27 @@ def create_app(hosts: Iterable[str]) -> Starlette:
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
         return Response(content, media_type=media, headers=disposition)
 
+    opening = [0]  # tabs being opened: accepted, their session not yet made
+
     async def socket(websocket: WebSocket) -> None:
         origin = websocket.headers.get("origin", "")
         if origin.lower() not in origins:
             log.warning("refused a WebSocket from origin %r", origin[:80])
             await websocket.close(code=1008)  # policy violation: before accept, an HTTP 403
             return
-        if len(tabs) >= limits.MAX_SESSIONS:
+        # The slot is taken before the first await: tabs opening at once each count the
+        # others (counting only the tabs made would let them all in while theirs are made).
+        if len(tabs) + opening[0] >= limits.MAX_SESSIONS:
             await websocket.close(code=1013)  # try again later
             return
-        await websocket.accept()
-        token = secrets.token_urlsafe(18)
-        tab = Tab(await run_in_threadpool(Session))
-        tabs[token] = tab
+        opening[0] += 1
+        try:
+            await websocket.accept()
+            token = secrets.token_urlsafe(18)
+            tab = Tab(await run_in_threadpool(Session))
+            tabs[token] = tab
+        finally:
+            opening[0] -= 1
         try:
             await websocket.send_text(_dumps({"type": "hello", "token": token, **options()}))
             await websocket.send_text(
@@ -213,6 +221,8 @@ async def _answer(tab: Tab, event: Mapping[str, Any]) -> dict[str, Any] | None:
         reply = await run_in_threadpool(_locked, tab, tab.session.handle, message)
     except (ValueError, TypeError, DivergenceError) as error:
         reply = {"type": "error", "message": str(error)}
+    except OverflowError:  # JSON's integers have no bound; a float does
+        reply = {"type": "error", "message": "a number in the message is too large"}
     except Exception as error:  # a bug must not take the server down: say so, and go on
         log.exception("playground: %s failed", request)
         reply = {"type": "error", "message": f"internal error in {request!r:.40}: {error!r:.200}"}
