@@ -35,6 +35,7 @@ from backprop.playground.export import script
 from backprop.playground.server import create_app
 from backprop.playground.session import Session
 from backprop.playground.views import grid_points
+from backprop.run.reports import regression
 
 ORIGIN = {"origin": "http://testserver"}
 
@@ -484,6 +485,10 @@ def test_steps_regression_and_features(client: TestClient, app: Any):
         assert s["network"]["sizes"][0] == 4 and s["network"]["loss"] == "half_squared_error"
         frame = ask(ws, "step")
         assert frame["steps"] == 1 and frame["epoch"] == 0
+        # The R² at the weights shown, as the page shows it after a step (it showed a dash).
+        session = session_of(app, token)
+        r2 = regression(session.Y_train, session.net.predict(session.X_train)).scores["r2"]
+        assert frame["now"]["train"]["r2"] == r2
         frame = ask(ws, "epoch")
         metrics = frame["history"]["metrics"]
         assert set(metrics) == {"loss", "val_loss", "r2", "val_r2"}

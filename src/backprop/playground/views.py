@@ -23,6 +23,7 @@ from backprop.explain.names import tutorial_names
 from backprop.playground import limits
 from backprop.playground.config import Config
 from backprop.playground.datasets import Plane
+from backprop.run.reports import regression
 from backprop.training.history import History
 
 
@@ -122,7 +123,16 @@ def frame(session: Session) -> dict[str, Any]:
             "metrics": {key: values[start:] for key, values in history.history.items()},
         },
         "now": {
-            "train": net.evaluate(session.X_train, session.Y_train),
-            "test": net.evaluate(session.X_test, session.Y_test),
+            "train": _scores_now(session, net, session.X_train, session.Y_train),
+            "test": _scores_now(session, net, session.X_test, session.Y_test),
         },
     }
+
+
+def _scores_now(session: Any, net: Network, X: np.ndarray, Y: np.ndarray) -> dict[str, float]:
+    """The loss at the weights shown, with the accuracy, or for regression the library's R²
+    (after a step or an edit, the epoch's History no longer describes these weights)."""
+    scores = net.evaluate(X, Y)
+    if session.plane.task == "regression":
+        scores["r2"] = regression(Y, net.predict(X)).scores["r2"]
+    return scores

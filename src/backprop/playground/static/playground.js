@@ -290,8 +290,7 @@ function showMetrics() {
   const cells = fresh
     ? [last("loss"), last("val_loss"), last(score), last("val_" + score)]
     : [app.frame.now.train.loss, app.frame.now.test.loss,
-       regression ? null : app.frame.now.train.accuracy,
-       regression ? null : app.frame.now.test.accuracy];
+       app.frame.now.train[score], app.frame.now.test[score]];
   const ids = ["train-loss", "test-loss", "train-score", "test-score"];
   ids.forEach((id, k) => {
     const value = cells[k];
