@@ -151,3 +151,15 @@ def test_counts_of_0_and_1_are_not_scored_as_classes():
     net = bp.Network([3, 3], output="exp", loss="poisson", seed=0)
     assert set(net.evaluate(X, Y)) == {"loss"}
     assert set(net.fit(X, Y, epochs=1).history) == {"loss"}
+
+
+def test_poisson_targets_are_never_read_as_class_labels():
+    """A bug hunt: 1-D integer Y on a [2, 3, 2] Poisson network was made one-hot rows."""
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    net = bp.Network([2, 3, 2], output="exp", loss="poisson", seed=0)
+    with pytest.raises(
+        ValueError, match=r"Y is 1-D.*poisson loss takes quantities.*\(n_samples, 2\)"
+    ):
+        net.evaluate(X, np.array([0, 1, 1, 0, 1, 1]))
+    with pytest.raises(ValueError, match=r"Y is 1-D"):
+        net.fit(X, np.array([0, 1, 1, 0, 1, 2]))

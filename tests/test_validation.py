@@ -436,3 +436,13 @@ def test_nullable_pandas_columns_are_numbers():
     np.testing.assert_array_equal(net.predict(frame.astype("Float64")), net.predict(frame))
     with pytest.raises(ValueError, match=r"X contains nan at index \(1, 0\)"):
         net.predict(pd.DataFrame({"a": [1.0, None], "b": [3.0, 4.0]}).astype("Float64"))
+
+
+@pytest.mark.parametrize("slope", [-0.5, float("nan")])
+def test_a_leaky_relu_slope_is_not_negative(slope):
+    """A bug hunt: slope -0.5 gave wrong gradients (gradcheck 1.86): the derivative is read
+    from the output's sign, which a negative slope flips."""
+    from backprop.engine.activations import LeakyReLU
+
+    with pytest.raises(ValueError, match=r"slope must be a finite number >= 0"):
+        LeakyReLU(slope)

@@ -36,7 +36,7 @@ import numpy as np
 
 from backprop.engine.arrays import ones, zeros
 from backprop.engine.backend import astype, namespace, positive_part
-from backprop.engine.validation import check_choice
+from backprop.engine.validation import check_choice, check_non_negative_float
 
 Array = np.ndarray
 
@@ -209,7 +209,9 @@ class LeakyReLU(Activation):
     smooth = False
 
     def __init__(self, slope: float = 0.01) -> None:
-        self.slope = slope
+        # The derivative is read from the output (a > 0 exactly when z > 0), which a negative
+        # slope would break: it makes negative net inputs positive outputs.
+        self.slope = check_non_negative_float("slope", slope)
         self.formula = f"max({slope:g} × net, net)"
         self.derivative_formula = f"1 if net > 0 else {slope:g}"
 

@@ -503,9 +503,22 @@ class Network:
         rows there) and moved to the device once.
         """
         X = self.check_inputs(X)
-        Y = check_Y(host(Y), X.shape[0], self.sizes[-1], self.dtype)
+        return X, self.backend.asarray(self.check_targets(Y, X.shape[0]))
+
+    def check_targets(self, Y: Any, n_samples: int) -> np.ndarray:
+        """Targets of ``n_samples`` rows validated against the output layer and the loss, in
+        NumPy: (n, outputs) rows, or 1-D class labels made one-hot rows (for a loss that
+        takes classes: Poisson counts are no labels)."""
+        Y = host(Y)
+        n_outputs = self.sizes[-1]
+        if not self.loss.takes_classes and np.ndim(Y) == 1 and n_outputs > 1:
+            raise ValueError(
+                f"Y is 1-D, which reads as class labels, but the {self.loss.name} loss takes "
+                f"quantities: give Y of shape (n_samples, {n_outputs}), one column per output"
+            )
+        Y = check_Y(Y, n_samples, n_outputs, self.dtype)
         self.loss.check_targets(Y)
-        return X, self.backend.asarray(Y)
+        return Y
 
     def check_inputs(self, X: Any) -> np.ndarray:
         """Inputs X validated against the network, in its dtype, on its device: on a network

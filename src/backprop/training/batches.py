@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop.engine.backend import concat, host, is_numpy, namespace, numpy_dtype
-from backprop.engine.validation import check_Y
+from backprop.engine.backend import concat, is_numpy, namespace, numpy_dtype
 
 if TYPE_CHECKING:
     from backprop.engine.network import Network
@@ -115,8 +114,7 @@ def checked_data(net: Network, X: Any, Y: Any) -> tuple[Any, np.ndarray]:
             f"X is a sparse matrix of shape {X.shape} but the network's input layer has "
             f"{n_inputs} neurons (sizes[0]={n_inputs}): expected shape (n_samples, {n_inputs})"
         )
-    Y = check_Y(host(Y), X.shape[0], net.sizes[-1], net.dtype)
-    net.loss.check_targets(Y)
+    Y = net.check_targets(Y, X.shape[0])
     return X.tocsr().astype(net.dtype, copy=False), Y
 
 

@@ -3,8 +3,9 @@ optimizer step.
 
 ``batch_size=None`` is full-batch gradient descent (one step per epoch, on every sample),
 ``batch_size=1`` is online learning (one step per sample, as the tutorials train XOR), anything
-between is mini-batch gradient descent. The epoch's reported loss is the mean of the losses
-the batches had just before their updates, as Keras reports it. Those losses and the accuracy
+between is mini-batch gradient descent. The epoch's reported loss is the mean over its samples
+of the losses they had in their batches just before the batches' updates (so a shorter last
+batch weighs by its size), as Keras reports it. Those losses and the accuracy
 are computed for a chunk of batches at once, after the chunk's steps, from the outputs each
 step kept: the same numbers in far fewer NumPy calls when batches are small (``batches.py``).
 
