@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -356,8 +357,8 @@ def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(client, tmp_path: Pat
     )
     assert result.finished and result.failed == 1
     rows = {r["lr"]: r for r in _rows(tmp_path / "s" / "trials.csv")}
-    assert rows["1000"]["status"] == "failed"
-    assert "diverged" in rows["1000"]["error"]
+    assert rows["1000.0"]["status"] == "failed"
+    assert "diverged" in rows["1000.0"]["error"]
     assert rows["0.01"]["status"] == "ok"
     assert result.best is not None and result.best.params["lr"] == 0.01
 
@@ -467,7 +468,7 @@ def test_backprop_sweep_trains_ranks_and_resumes(cli, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "best val_accuracy" in done.stdout and str(out) in done.stdout
     rows = _rows(out / "trials.csv")
-    assert [(r["lr"], r["epochs"]) for r in rows] == [("0.003", "5"), ("0.03", "5")]
+    assert [(r["lr"], r["epochs_run"]) for r in rows] == [("0.003", "5"), ("0.03", "5")]
     config = Model.load(out / "trials" / "0001" / "model.npz").info["config"]
     assert config["batch_size"] is None  # the file's fixed setting: the full batch
     again = cli("sweep", "--resume", str(out), "--quiet")
@@ -601,3 +602,73 @@ def test_ctrl_c_in_the_terminal_stops_a_sweep_that_resumes(cli, tmp_path: Path) 
     resumed = cli("sweep", "--resume", str(out), "--workers", "2", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert len(_rows(out / "trials.csv")) == 9
+
+
+def _flowers(path: Path, flip: bool = False) -> Path:
+    rows = [f"{i % 7},{(i * 3) % 5},{'ab'[(i % 7 > 3) != flip]}" for i in range(40)]
+    path.write_text("x,y,kind\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_a_resumed_sweep_refuses_data_that_is_gone_or_changed(tmp_path: Path) -> None:
+    """A bug hunt: with its CSV moved, a resumed sweep recorded the trials left as failed for
+    good (and ranked without them); with the CSV rewritten, it trained them on other data."""
+    from backprop.sweeps.folder import SweepFolder
+    from backprop.sweeps.plan import make_plan
+
+    data = _flowers(tmp_path / "flowers.csv")
+    plan = make_plan(str(data), {"lr": [0.1, 0.5]}, {"epochs": 3}, None, None, None, 0)
+    (tmp_path / "s").mkdir()
+    SweepFolder(tmp_path / "s").write_spec(plan)
+    data.rename(tmp_path / "moved.csv")
+    with pytest.raises(ValueError, match=r"flowers\.csv is not there"):
+        resume(tmp_path / "s", verbose=0)
+    _flowers(data, flip=True)
+    with pytest.raises(ValueError, match="does not hold the data the sweep's trials trained on"):
+        resume(tmp_path / "s", verbose=0)
+    assert [p.name for p in (tmp_path / "s").iterdir()] == ["sweep.json"]
+
+
+PLAN_MISTAKES = {
+    "nothing held out for a val metric": (
+        {"settings": {"validation_split": 0}},
+        "validation_split=0 holds nothing out",
+    ),
+    "a value twice": ({"space": {"lr": [0.1, 0.1]}}, "lr lists 0.1 more than once"),
+    "a seed twice": ({"space": {"lr": [0.1], "seed": [0, 0]}}, "seed lists 0 more than once"),
+    "scale as text": ({"settings": {"scale": "false"}}, "scale='false': expected true or false"),
+    "a negative random_state": ({"random_state": -1}, "random_state must be an integer >= 0"),
+    "fractional folds": ({"folds": 2.5}, "folds=2.5: expected an integer of at least 2"),
+}
+
+
+@pytest.mark.parametrize(("change", "words"), PLAN_MISTAKES.values(), ids=PLAN_MISTAKES.keys())
+def test_plans_refuse_what_a_bug_hunt_found_them_taking(change, words) -> None:
+    """validation_split=0 became 0.2; duplicates trained again and counted as other seeds;
+    scale="false" read as true; the others gave bare errors."""
+    from backprop.sweeps.plan import make_plan
+
+    arguments = {"space": {"lr": [0.1]}, "settings": {"epochs": 3}, "folds": None,
+                 "random_state": 0} | change  # fmt: skip
+    with pytest.raises(ValueError, match=re.escape(words)):
+        make_plan("moons", arguments["space"], {"epochs": 3, **arguments["settings"]}, None,
+                  arguments["folds"], None, arguments["random_state"])  # fmt: skip
+
+
+def test_trials_csv_keeps_swept_values_whole_and_names_its_columns_once() -> None:
+    from backprop.sweeps.results import trials_csv
+    from backprop.sweeps.trial import TrialResult
+
+    trial = Trial("0001", 0, {"lr": 0.0741557527195705, "epochs": 30}, seed=0)
+    text = trials_csv([TrialResult(trial, "ok", 0.9, 1.0, 4)], ["lr", "epochs"])
+    header, row = list(csv.reader(text.splitlines()))
+    assert len(set(header)) == len(header) and "epochs_run" in header
+    assert row[header.index("lr")] == "0.0741557527195705" and row[header.index("epochs")] == "30"
+
+
+def test_a_damaged_result_is_named(tmp_path: Path) -> None:
+    from backprop.sweeps.trial import read_result
+
+    (tmp_path / "result.json").write_text('{"status": ')
+    with pytest.raises(ValueError, match=r"result.json is damaged .* delete it"):
+        read_result(tmp_path)

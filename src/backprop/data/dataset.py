@@ -13,6 +13,8 @@ Conventions every caller can rely on:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -79,6 +81,18 @@ class Dataset:
     def n_classes(self) -> int | None:
         """Number of classes for classification, None for regression."""
         return None if self.classes is None else len(self.classes)
+
+    def fingerprint(self) -> str:
+        """A digest of the contents: a resumed run, or a resumed sweep, checks that it reads
+        the same data it trained on."""
+        digest = hashlib.sha256()
+        for array in (self.X, self.y, self.X_test, self.y_test):
+            if array is not None:
+                array = np.ascontiguousarray(array)
+                digest.update(f"{array.dtype.str}{array.shape}".encode())
+                digest.update(array.data)
+        digest.update(json.dumps([self.feature_names, self.classes], default=str).encode())
+        return f"sha256:{digest.hexdigest()}"
 
     @property
     def n_outputs(self) -> int:

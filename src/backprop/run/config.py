@@ -184,6 +184,8 @@ class RunConfig:
             if getattr(self, name) is not None:
                 check_fraction(name, getattr(self, name))
         check_seed(self.seed)  # here, before a data set's generator names random_state
+        if self.scale is not None and not isinstance(self.scale, bool):
+            raise ValueError(f"scale={self.scale!r:.40}: expected true or false")
         for name in ("l1", "l2"):
             if getattr(self, name) is not None:
                 check_non_negative_float(name, getattr(self, name))

@@ -8,8 +8,6 @@ fits a feature scaler on the training part, trains a network, and leaves a run f
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -103,7 +101,7 @@ def train(
         task=config.task,
     )
     config = config.resolved(data)
-    fingerprint = _fingerprint(data)
+    fingerprint = data.fingerprint()
     parts = split(data, config)
     X, y = parts.train
     # A spread needs two rows: scaling one sample would map all its features to 0.
@@ -279,18 +277,6 @@ def _absolute_data_paths(config: RunConfig) -> RunConfig:
     if data_dir is not None:
         data_dir = os.path.abspath(Path(data_dir).expanduser())
     return dataclasses.replace(config, dataset=dataset, data_dir=data_dir)
-
-
-def _fingerprint(data: Dataset) -> str:
-    """A digest of the data set's contents: a resumed run checks that it reads the same."""
-    digest = hashlib.sha256()
-    for array in (data.X, data.y, data.X_test, data.y_test):
-        if array is not None:
-            array = np.ascontiguousarray(array)
-            digest.update(f"{array.dtype.str}{array.shape}".encode())
-            digest.update(array.data)
-    digest.update(json.dumps([data.feature_names, data.classes], default=str).encode())
-    return f"sha256:{digest.hexdigest()}"
 
 
 def _check_same_data(resume: Checkpoint, fingerprint: str, config: RunConfig) -> None:

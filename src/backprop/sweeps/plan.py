@@ -44,6 +44,10 @@ def make_plan(
     random_state: int,
 ) -> dict[str, Any]:
     """sweep.json: every trial, planned and checked before any runs."""
+    if isinstance(random_state, bool) or not isinstance(random_state, int) or random_state < 0:
+        raise ValueError(f"random_state must be an integer >= 0, got {random_state!r:.40}")
+    if folds is not None and (isinstance(folds, bool) or not isinstance(folds, int) or folds < 2):
+        raise ValueError(f"folds={folds!r:.40}: expected an integer of at least 2, such as 5")
     space = space if isinstance(space, Space) else Space(dict(space))
     fields = {f.name for f in dataclasses.fields(RunConfig)} - _NOT_SETTINGS
     unknown = sorted(set(settings) - fields)
@@ -62,20 +66,20 @@ def make_plan(
     if fixed.get("data_dir") is not None:
         fixed["data_dir"] = os.path.abspath(Path(fixed["data_dir"]).expanduser())
     if folds is None:
-        fixed["validation_split"] = fixed.get("validation_split") or VALIDATION_SPLIT
+        if fixed.get("validation_split") is None:  # 0 is kept: it holds nothing out
+            fixed["validation_split"] = VALIDATION_SPLIT
     elif fixed.get("validation_split"):
         raise ValueError("folds and validation_split: a trial is scored on one or the other")
-    data = load_dataset(
-        dataset,
-        data_dir=fixed.get("data_dir"),
-        target=fixed.get("target"),
-        seed=0,
-        task=fixed.get("task"),
-    )
+    data = _load(dataset, fixed)
     metric = metric or ("val_accuracy" if data.task == "classification" else "val_loss")
     if metric not in METRICS or (data.task == "regression" and "accuracy" in metric):
         allowed = [m for m in METRICS if data.task == "classification" or "accuracy" not in m]
         raise ValueError(f"metric={metric!r}: expected one of {', '.join(allowed)}")
+    if folds is None and fixed["validation_split"] == 0 and metric.startswith("val_"):
+        raise ValueError(
+            f"validation_split=0 holds nothing out, but metric={metric!r} is scored on what it "
+            "holds out: give validation_split > 0, folds, or metric='accuracy' or 'loss'"
+        )
     candidates = space.grid() if n_random is None else space.random(n_random, seed=random_state)
     folds_each = [None] if folds is None else list(range(folds))
     planned = [
@@ -100,9 +104,39 @@ def make_plan(
         "random_state": random_state,
         "folds": folds,
         "metric": metric,
+        "data_fingerprint": data.fingerprint(),
         "candidates": candidates,
         "trials": [dataclasses.asdict(t) for t in planned],
     }
+
+
+def check_same_data(plan: dict[str, Any]) -> None:
+    """Refuse to train a resumed sweep's trials on data other than its others trained on: a
+    data file that is gone, or that changed (sweeps of backprop before this check stored no
+    fingerprint)."""
+    dataset = plan["dataset"]
+    if dataset not in available() and not Path(dataset).is_file():
+        raise ValueError(
+            f"{dataset} is not there: the sweep's trials train on it. Put it back to resume "
+            "(a trial trained without it would be recorded as failed)"
+        )
+    stored = plan.get("data_fingerprint")
+    if stored is not None and _load(dataset, plan["settings"]).fingerprint() != stored:
+        raise ValueError(
+            f"{dataset} does not hold the data the sweep's trials trained on (its contents "
+            "differ): a resumed sweep trains on its own data only"
+        )
+
+
+def _load(dataset: str, settings: Mapping[str, Any]) -> Any:
+    """The data set the trials train on, as the plan names it."""
+    return load_dataset(
+        dataset,
+        data_dir=settings.get("data_dir"),
+        target=settings.get("target"),
+        seed=0,
+        task=settings.get("task"),
+    )
 
 
 def _one_value(name: str, value: Any) -> Any:

@@ -77,14 +77,16 @@ def rank(
     return sorted((c for c in gathered if c.results), key=key)
 
 
-def shown(value: Any) -> str:
-    """A setting's value as tables show it: layers as 64,32,10, the full batch as full."""
+def shown(value: Any, digits: int | None = 4) -> str:
+    """A setting's value as tables show it: layers as 64,32,10, the full batch as full, a
+    real number to ``digits`` significant digits (None: all of them, as the CSV files keep
+    it, so that a trial can be trained again from its row)."""
     if isinstance(value, list):
         return ",".join(map(str, value))
     if value is None:
         return "full"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return repr(value) if digits is None else f"{value:.{digits}g}"
     return str(value)
 
 
@@ -94,12 +96,12 @@ def trials_csv(results: Sequence[TrialResult], swept: Sequence[str]) -> str:
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(
-        ["trial", "candidate", *swept, "seed", "fold", "status", "metric", "epochs",
+        ["trial", "candidate", *swept, "seed", "fold", "status", "metric", "epochs_run",
          "seconds", *(f"test_{k}" for k in test_keys), "error"]
     )  # fmt: skip
     for r in sorted(results, key=lambda r: r.trial.id):
         writer.writerow(
-            [r.trial.id, r.trial.candidate, *(shown(r.trial.params.get(k)) for k in swept),
+            [r.trial.id, r.trial.candidate, *(shown(r.trial.params.get(k), None) for k in swept),
              r.trial.seed, "" if r.trial.fold is None else r.trial.fold, r.status,
              "" if r.metric is None else repr(r.metric), r.epochs, f"{r.seconds:.3f}",
              *(repr(r.test_scores[k]) if k in r.test_scores else "" for k in test_keys),
@@ -118,7 +120,7 @@ def candidates_csv(ranked: Sequence[Candidate], swept: Sequence[str], metric: st
     )  # fmt: skip
     for place, c in enumerate(ranked, 1):
         writer.writerow(
-            [place, c.index, *(shown(c.params.get(k)) for k in swept),
+            [place, c.index, *(shown(c.params.get(k), None) for k in swept),
              "" if not c.scores else repr(c.mean), "" if not c.scores else repr(c.spread),
              len(c.results), c.failed, f"{c.seconds:.3f}"]
         )  # fmt: skip

@@ -224,6 +224,11 @@ class Space:
 
     def __post_init__(self) -> None:
         self.values = {name: check_values(name, v) for name, v in self.values.items()}
+        for name, values in self.values.items():
+            if isinstance(values, list):
+                twice = sorted({repr(v) for v in values if values.count(v) > 1})
+                if twice:  # the same candidate (or seed) trained again, counted as another
+                    raise ValueError(f"{name} lists {', '.join(twice)} more than once")
 
     @property
     def seeds(self) -> list[int]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from backprop.run.folder import write_text
 from backprop.sweeps import cluster
 from backprop.sweeps.folder import SweepFolder
-from backprop.sweeps.plan import METRICS, make_plan
+from backprop.sweeps.plan import METRICS, check_same_data, make_plan
 from backprop.sweeps.progress import Progress
 from backprop.sweeps.results import (
     Candidate,
@@ -141,6 +141,7 @@ def resume(
     plan = _read_plan(folder)
     if all(_finished(folder, Trial(**t)) for t in plan["trials"]):
         return _run(folder, plan, None, lambda: None, verbose, on_result)  # no cluster needed
+    check_same_data(plan)  # before a trial trains, and fails, on data that went or changed
     with contextlib.ExitStack() as cluster_open:
         dask = cluster_open.enter_context(_client(workers, scheduler, client))
         return _run(folder, plan, dask, cluster_open.close, verbose, on_result)

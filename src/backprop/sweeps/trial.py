@@ -140,7 +140,15 @@ def write_result(result: TrialResult, folder: Path) -> None:
 
 
 def read_result(folder: Path) -> TrialResult:
-    return TrialResult.from_json(json.loads((folder / RESULT).read_text(encoding="utf-8")))
+    """The result a trial wrote, or a ValueError naming the file that is damaged."""
+    path = folder / RESULT
+    try:
+        return TrialResult.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(
+            f"{path} is damaged ({type(error).__name__}: {error}): delete it to train that "
+            "trial again with --resume"
+        ) from None
 
 
 def _message(error: BaseException) -> str:
