@@ -303,6 +303,20 @@ def test_mistakes_get_one_line(tmp_path: Path, cli: Cli, args: list[str], words:
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_mnist_that_can_be_neither_found_nor_downloaded_is_one_line(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each failed mirror was also logged as a warning: three lines on stderr (a bug hunt)."""
+    from backprop.data import mnist
+
+    mirrors = tuple(f"file://{tmp_path}/mirror{i}/" for i in range(2))
+    monkeypatch.setattr(mnist, "MNIST_MIRRORS", mirrors)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no MNIST in the user's cache either
+    result = cli("train", "mnist", "--data-dir", tmp_path / "none", "--out", tmp_path / "run")
+    result.assert_usage_error("MNIST files not found", "mirror0", "mirror1")
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_run_that_diverges_after_an_epoch_keeps_it(tmp_path: Path, cli: Cli) -> None:
     """ripple with momentum at lr 0.4 trains epoch 1 (its loss already huge) and diverges in
     epoch 2. The folder keeps epoch 1, resumable and explained: checkpoint, history, report

@@ -147,7 +147,9 @@ def _download_file(spec: IdxFileSpec, directory: Path, mirrors: Sequence[str]) -
         try:
             return _fetch_verified(url, directory / f"{spec.name}.gz", spec)
         except OSError as exc:  # URLError, HTTPError, timeouts and DownloadError alike
-            logger.warning("download of %s failed: %s", url, exc)
+            # Info, not a warning: the error raised when every mirror failed lists them all,
+            # in the one line a command prints (and a later mirror may well deliver).
+            logger.info("download of %s failed: %s", url, exc)
             failures.append(f"{url}: {exc}")
     raise DownloadError(f"could not download {spec.name}.gz:\n  " + "\n  ".join(failures))
 
