@@ -479,6 +479,20 @@ def test_backprop_sweep_trains_ranks_and_resumes(cli, tmp_path: Path) -> None:
 
 
 @dask_group
+def test_a_sweep_whose_every_trial_fails_says_so_and_fails(cli, client, tmp_path: Path) -> None:
+    """A bug hunt: it exited 0 with empty plots and no best model to point to."""
+    out = tmp_path / "s"
+    args = ["--lr", "1000", "2000", "--optimizer", "momentum", "--activation", "identity"]
+    done = cli("sweep", "moons", *args, "--epochs", "15", "--scheduler", client.scheduler.address,
+               "--out", str(out), "--quiet")  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("backprop: every trial failed (trial")
+    assert "diverged" in done.stderr
+    assert not list(out.glob("*.png")) and not (out / "best-model.npz").exists()
+    assert len(_rows(out / "trials.csv")) == 2
+
+
+@dask_group
 def test_backprop_sweep_runs_on_a_cluster_given_by_its_address(cli, client, tmp_path) -> None:
     address = client.scheduler.address
     done = cli("sweep", "moons", "--lr", "0.01", "--epochs", "3", "--scheduler", address,

@@ -188,6 +188,14 @@ def sweep(
             scheduler=scheduler, verbose=verbose, **plan,
         )  # fmt: skip
     _show(console, result)
+    if result.finished and result.results and result.failed == len(result.results):
+        first = min(result.results, key=lambda r: r.trial.id)
+        click.echo(
+            f"backprop: every trial failed (trial {first.trial.id}: {first.error}); "
+            f"see {result.folder.trials_csv}",
+            err=True,
+        )
+        ctx.exit(1)
     if result.interrupted:
         click.echo(
             f"interrupted: {len(result.results)} of {result.total} trials finished; continue "

@@ -303,11 +303,16 @@ def _write_summary(outcome: SweepResult) -> None:
     folder, metric = outcome.folder, outcome.metric
     write_text(folder.trials_csv, trials_csv(outcome.results, outcome.swept))
     write_text(folder.candidates_csv, candidates_csv(outcome.ranked, outcome.swept, metric))
-    plots = [
+    scored = [r for r in outcome.results if r.status == "ok"]
+    plots = [  # none when every trial failed: there is nothing to draw
         plot_by_setting(outcome.results, name, metric, folder.plot(f"{metric}-by-{name}"))
-        for name in outcome.swept
+        for name in (outcome.swept if scored else [])
     ]
-    curves = plot_learning_curves(outcome.ranked, folder, metric, folder.plot("learning-curves"))
+    curves = None
+    if scored:
+        curves = plot_learning_curves(
+            outcome.ranked, folder, metric, folder.plot("learning-curves")
+        )
     outcome.plots = plots + ([curves] if curves is not None else [])
     best = None if outcome.best is None else outcome.best.best_trial(metric)
     source = None if best is None else folder.trial(best.trial.id) / "model.npz"
