@@ -128,9 +128,10 @@ def create_app(hosts: Iterable[str]) -> Starlette:
         disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
         return Response(content, media_type=media, headers=disposition)
 
-    opening = [0]  # tabs being opened: accepted, their session not yet made
+    opening = 0  # tabs being opened: accepted, their session not yet made
 
     async def socket(websocket: WebSocket) -> None:
+        nonlocal opening
         origin = websocket.headers.get("origin", "")
         if origin.lower() not in origins:
             log.warning("refused a WebSocket from origin %r", origin[:80])
@@ -138,17 +139,17 @@ def create_app(hosts: Iterable[str]) -> Starlette:
             return
         # The slot is taken before the first await: tabs opening at once each count the
         # others (counting only the tabs made would let them all in while theirs are made).
-        if len(tabs) + opening[0] >= limits.MAX_SESSIONS:
+        if len(tabs) + opening >= limits.MAX_SESSIONS:
             await websocket.close(code=1013)  # try again later
             return
-        opening[0] += 1
+        opening += 1
         try:
             await websocket.accept()
             token = secrets.token_urlsafe(18)
             tab = Tab(await run_in_threadpool(Session))
             tabs[token] = tab
         finally:
-            opening[0] -= 1
+            opening -= 1
         try:
             await websocket.send_text(_dumps({"type": "hello", "token": token, **options()}))
             await websocket.send_text(

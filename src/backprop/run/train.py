@@ -194,9 +194,10 @@ def train(
             l1=config.l1 or 0.0,
             clip_norm=config.clip_norm,
         )
-    except DivergenceError as error:
+    except Exception as error:
         trained = len(history.epoch)
-        if trained > done:  # the epochs before it are sound: the folder keeps them
+        if isinstance(error, DivergenceError) and trained > done:
+            # The epochs before it are sound: the folder keeps them.
             # What fit's end would have done, diverging did not: the checkpoint of the state
             # after them, then the early stopper's best weights back, for the results.
             checkpointer.on_train_end()
@@ -208,10 +209,6 @@ def train(
                 f"{error} The run folder {folder} keeps {kept}: the model, history and report",
                 history,
             ) from None
-        if resume is None and not checkpointer.saved:
-            _unclaim(folder, created)  # a new run that failed before saving an epoch
-        raise
-    except Exception:
         if resume is None and not checkpointer.saved:
             _unclaim(folder, created)  # a new run that failed before saving an epoch
         raise
