@@ -291,6 +291,14 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
         (["train", "digits", "--patience", "0"], ["patience", "0"]),
         (["train", "xor", "--patience", "3"], ["--validation-split=0.1 of 4 samples"]),
         (["evaluate", "nope.npz", "xor"], ["nope.npz", "does not exist"]),
+        # explain and sweep name their options too, not the library's parameters
+        (["explain", "--sizes", "2,2,1", "--activation", "swish"], ["--activation='swish'"]),
+        (
+            ["explain", "--sizes", "2,2,1", "--input", "1,1", "--target", "1", "--lr", "-1"],
+            ["--lr must be", "-1"],
+        ),
+        (["sweep", "xor", "--lr", "-1"], ["--lr='-1'", "positive"]),
+        (["sweep", "xor", "--lr", "0.1", "--clip-norm", "-1"], ["--clip-norm='-1'"]),
         (["nosuchcommand"], ["nosuchcommand"]),
         (
             ["train", "digits", "--activation", "relu", "--optimizer", "sgd", "--lr", "1e6"],

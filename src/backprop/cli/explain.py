@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from backprop.cli.options import NamesItsOptions
 from backprop.engine.network import Network
 from backprop.explain.names import tutorial_names
 from backprop.explain.trace import explain as explain_steps
@@ -33,7 +34,7 @@ SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html":
 DEFAULT_LR = 0.1
 
 
-@click.command()
+@click.command(cls=NamesItsOptions)
 @click.argument("example", required=False, type=click.Choice(["worked-example"]))
 @click.option("--sizes", help="Layer sizes, input layer first, e.g. 2,2,1.")
 @click.option("--activation", help="Hidden layers' activation (default sigmoid).")

@@ -1,7 +1,9 @@
-"""Option types shared by the commands: layer lists and batch sizes, checked as they are read."""
+"""Option types shared by the commands (layer lists and batch sizes, checked as they are read),
+and a command class whose errors name its options."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
@@ -57,3 +59,22 @@ class BatchSize(click.ParamType):
 
 LAYERS = LayerSizes()
 OPTIONAL_BATCH = BatchSize()
+
+
+class NamesItsOptions(click.Command):
+    """A command whose errors name its options: the library's checks name the setting they
+    check (``clip_norm must be a positive finite number``), which on the command line is an
+    option (``--clip-norm``). The leading name of an error's message becomes the option's."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValueError as error:
+            raise click.UsageError(self.in_option_words(str(error)), ctx) from None
+
+    def in_option_words(self, message: str) -> str:
+        name = re.match(r"[a-z][a-z0-9_]*(?=[ =])", message)
+        options = {p.name: p.opts[0] for p in self.params if isinstance(p, click.Option)}
+        if name is None or name[0] not in options:
+            return message
+        return options[name[0]] + message[name.end() :]

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from backprop.cli.options import NamesItsOptions
+
 #: The settings a sweep can vary, each an option taking one or more values (backprop.sweeps
 #: .space.SETTINGS, named here so that --help needs no import of the sweeps package).
 SWEPT = (
@@ -18,7 +20,7 @@ SWEPT = (
 FIXED = ("test_size", "validation_split", "scale", "target", "task", "data_dir")
 
 
-class _ManyValues(click.Command):
+class _ManyValues(NamesItsOptions):
     """A command whose swept options take several words each: ``--layers 64,32,10 64,64,10``
     is read as ``--layers 64,32,10 --layers 64,64,10``. A word joins the option before it only
     if it is a value of that setting, so DATASET may come anywhere."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from backprop.cli.options import LAYERS, OPTIONAL_BATCH
+from backprop.cli.options import LAYERS, OPTIONAL_BATCH, NamesItsOptions
 from backprop.engine.activations import ACTIVATIONS
 from backprop.engine.backend import BACKENDS
 from backprop.engine.initializers import INITIALIZERS
@@ -62,25 +61,6 @@ class Schedule(click.ParamType):
         except ValueError as error:
             self.fail(str(error).removeprefix(f"schedule={value!r}: "), param, ctx)
         return value
-
-
-class NamesItsOptions(click.Command):
-    """A command whose errors name its options: the library's checks name the setting they
-    check (``clip_norm must be a positive finite number``), which on the command line is an
-    option (``--clip-norm``). The leading name of an error's message becomes the option's."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ValueError as error:
-            raise click.UsageError(self.in_option_words(str(error)), ctx) from None
-
-    def in_option_words(self, message: str) -> str:
-        name = re.match(r"[a-z][a-z0-9_]*(?=[ =])", message)
-        options = {p.name: p.opts[0] for p in self.params if isinstance(p, click.Option)}
-        if name is None or name[0] not in options:
-            return message
-        return options[name[0]] + message[name.end() :]
 
 
 @click.command(cls=NamesItsOptions)
