@@ -150,3 +150,59 @@ def test_relu_caches_zeros_for_batches_only() -> None:
         z = rng.normal(size=shape)
         np.testing.assert_array_equal(relu(z), np.where(z > 0, z, 0.0))
     assert zeros.cache_info().currsize == 1  # the batch's zeros only
+
+
+# -- on PyTorch: few kernels per step -------------------------------------------------------------
+
+#: Operations that make no kernel: views of a tensor's memory, and Python numbers wrapped as
+#: tensors on the host (passed to a kernel as an argument).
+_NO_KERNEL = {
+    "aten.permute", "aten.t", "aten.view", "aten.slice", "aten.select", "aten.expand",
+    "aten.as_strided", "aten.detach", "aten.alias", "aten.unsqueeze", "aten.scalar_tensor",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("hidden", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("sizes", [[784, 128, 10], [784, 64, 64, 10]])
+def test_a_step_on_pytorch_launches_six_kernels_a_layer(sizes: list[int], hidden: str) -> None:
+    """A small network on a GPU is bound by kernel launches, not arithmetic (issue 12): a step
+    of L layers is an addmm and an activation per layer forward, the output delta and its
+    mean (2), a product for the weights' gradient and one for the biases' per layer, a product
+    and a derivative per hidden layer back, and one update: 6 L + 1 operations. (The generic
+    array API spelling took 23 for two layers: the bias added after the product, softmax's
+    five steps, the derivative's comparison before its where, lr * g before p - lr g.)"""
+    torch = pytest.importorskip("torch")
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from backprop.training import loop
+
+    class Kernels(TorchDispatchMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.names: list[str] = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+            if str(func.overloadpacket) not in _NO_KERNEL:
+                self.names.append(str(func.overloadpacket))
+            return func(*args, **(kwargs or {}))
+
+    net = bp.Network(
+        sizes, activation=hidden, output="softmax", seed=0, dtype="float32", backend="torch"
+    )
+    generator = torch.Generator().manual_seed(0)
+    X = torch.randn(3 * 128, sizes[0], generator=generator)
+    y = torch.randint(0, sizes[-1], (3 * 128,), generator=generator)
+    counted, calls, step = Kernels(), [], loop.step
+
+    def second_step_counted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) != 2:
+            return step(*args, **kwargs)
+        with counted:
+            return step(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loop, "step", second_step_counted)
+        net.fit(X, y, epochs=1, lr=0.01, batch_size=128)
+    n_layers = len(sizes) - 1
+    assert len(counted.names) == 6 * n_layers + 1, counted.names

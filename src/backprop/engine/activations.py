@@ -22,7 +22,9 @@ The array forms are written once against the array API standard (``xp = namespac
 ``backend.py``), so they run on NumPy, PyTorch, CuPy and array_api_strict alike; where NumPy
 has a faster way (SciPy's logistic function, a cached array of zeros, a gather), NumPy arrays
 take it, told apart by ``type(z) is np.ndarray`` (written out where a training step calls
-it: a function call would cost more than the test).
+it: a function call would cost more than the test). Where PyTorch computes a whole chain as
+one kernel (``softmax``, ``sigmoid``, a derivative times the error), PyTorch tensors take it
+(``backend.torch_of``): on a GPU each kernel is a launch.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from functools import cache
 import numpy as np
 
 from backprop.engine.arrays import ones, zeros
-from backprop.engine.backend import astype, namespace, positive_part
+from backprop.engine.backend import astype, namespace, positive_part, torch_of
 from backprop.engine.validation import check_choice, check_non_negative_float
 
 Array = np.ndarray
@@ -131,6 +133,9 @@ class Sigmoid(Activation):
     def __call__(self, z: Array) -> Array:
         if type(z) is np.ndarray:
             return self.expit(z)
+        torch = torch_of(z)
+        if torch is not None:  # one kernel, exact and without overflow as expit is
+            return torch.sigmoid(z)
         # expit's own two forms, each with an exponent that is never positive.
         xp = namespace(z)
         e = xp.exp(-xp.abs(z))
@@ -138,6 +143,12 @@ class Sigmoid(Activation):
 
     def derivative(self, a: Array) -> Array:
         return a * (1.0 - a)
+
+    def backward(self, a: Array, error: Array) -> Array:
+        torch = torch_of(a)
+        if torch is not None:  # error * a (1 - a), as one kernel
+            return torch.ops.aten.sigmoid_backward(error, a)
+        return error * self.derivative(a)
 
     def scalar(self, net: float) -> float:
         # The form whose exponent is never positive, so that exp never overflows.
@@ -162,6 +173,12 @@ class Tanh(Activation):
 
     def derivative(self, a: Array) -> Array:
         return 1.0 - a * a
+
+    def backward(self, a: Array, error: Array) -> Array:
+        torch = torch_of(a)
+        if torch is not None:  # error * (1 - a^2), as one kernel
+            return torch.ops.aten.tanh_backward(error, a)
+        return error * self.derivative(a)
 
     def scalar(self, net: float) -> float:
         return math.tanh(net)
@@ -193,6 +210,9 @@ class ReLU(Activation):
         # The derivative is 0 or 1, so multiplying by the mask a > 0 is the whole product.
         if type(a) is np.ndarray:
             return error * (a > 0)
+        torch = torch_of(a)
+        if torch is not None:  # the same, as one kernel: error where a > 0, else 0
+            return torch.ops.aten.threshold_backward(error, a, 0)
         return namespace(a).where(a > 0, error, 0.0)  # the standard multiplies no booleans
 
     def scalar(self, net: float) -> float:
@@ -298,6 +318,9 @@ class Softmax(Activation):
         # Subtracting each row's largest net input changes nothing mathematically and keeps
         # exp finite. In NumPy, an argmax and a gather find it faster than a maximum over each
         # row, and a product with ones sums the rows faster than a sum.
+        torch = torch_of(z)
+        if torch is not None:  # the same, as one kernel
+            return torch.softmax(z, dim=1)
         if type(z) is not np.ndarray:
             xp = namespace(z)
             e = xp.exp(z - xp.max(z, axis=1, keepdims=True))

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -245,6 +246,21 @@ def sign(a: Array) -> Array:
     if _compat().is_torch_array(a):
         return a.sign()
     return namespace(a).sign(a)
+
+
+def torch_of(array: Array) -> Any:
+    """PyTorch itself when ``array`` is a PyTorch tensor, else None.
+
+    PyTorch runs a few chains of the standard's operations as one kernel: ``addmm`` (a
+    product plus a bias), ``softmax``, an activation's derivative times the error, a step
+    ``p - lr * g``. On a GPU each kernel is a launch, and small networks are bound by launches,
+    not by arithmetic, so a training step takes those where it can (the arithmetic is the
+    same, rounded differently at most in the last bit).
+    """
+    if type(array) is np.ndarray:
+        return None
+    torch = sys.modules.get("torch")  # a tensor's library is imported already
+    return torch if torch is not None and isinstance(array, torch.Tensor) else None
 
 
 def all_finite(vector: Array) -> bool:

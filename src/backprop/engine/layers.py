@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from backprop.engine.activations import Activation
-from backprop.engine.backend import backend_of, host, numpy_dtype, products
+from backprop.engine.backend import backend_of, host, numpy_dtype, products, torch_of
 from backprop.engine.validation import as_float_array
 
 
@@ -63,9 +63,13 @@ class Dense:
 
     def net_input(self, x: np.ndarray) -> np.ndarray:
         """z = x @ weights + bias, one row per sample."""
-        z = self._dot(x, self._weights)
-        if self._bias is not None:
-            z += self._bias
+        weights, bias = self._weights, self._bias
+        torch = torch_of(weights)
+        if torch is not None and bias is not None:  # one kernel, not a product then a sum
+            return torch.addmm(bias, x, weights)
+        z = self._dot(x, weights)
+        if bias is not None:
+            z += bias
         return z
 
     def _checked(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:

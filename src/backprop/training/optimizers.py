@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop.engine.backend import Backend, copy, namespace
+from backprop.engine.backend import Backend, copy, namespace, torch_of
 from backprop.engine.validation import check_choice, check_positive_float
 
 
@@ -92,6 +92,9 @@ class SGD(Optimizer):
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         for p, g in zip(params, grads, strict=True):
+            if torch_of(p) is not None:
+                _descend(p, g, self.lr)
+                continue
             # lr * g in place: one pass over memory less than a temporary would take.
             g *= self.lr
             p -= g
@@ -123,7 +126,11 @@ class Momentum(Optimizer):
         for p, g, v in zip(params, grads, self._velocity, strict=True):
             v *= self.momentum
             v += g
-            p -= self.lr * (g + self.momentum * v if self.nesterov else v)
+            direction = g + self.momentum * v if self.nesterov else v
+            if torch_of(p) is not None:
+                _descend(p, direction, self.lr)
+            else:
+                p -= self.lr * direction
 
 
 class Adam(Optimizer):
@@ -169,6 +176,15 @@ class Adam(Optimizer):
             v *= self.beta2
             v += (1 - self.beta2) * g * g
             p -= step_size * m / (namespace(v).sqrt(v) / rms_correction + self.eps)
+
+
+def _descend(p: Any, direction: Any, lr: Any) -> None:
+    """p -= lr * direction for a PyTorch tensor, as one kernel (two otherwise: on a GPU, each
+    is a launch). ``lr`` is a number, or a 0-d tensor that a recording reads at each replay."""
+    if isinstance(lr, (int, float)):
+        p.add_(direction, alpha=-lr)
+    else:
+        p.addcmul_(direction, lr, value=-1)
 
 
 def _sqrt(x: Any) -> Any:
