@@ -9,6 +9,8 @@ seed gives the same weights (within 1e-10 relative after 100 steps), the same gr
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -537,3 +539,76 @@ def test_an_optimizer_follows_its_network_back_to_numpy(other, optimizer):
     for net, opt in zip(nets, opts, strict=True):
         net.fit(X, Y, epochs=2, batch_size=8, optimizer=opt)
     assert_close(nets[1].parameter_vector, nets[0].parameter_vector, 1e-10)
+
+
+# -- inputs that need converting, and tensors that hold no values (a bug hunt) ---------------------
+
+
+@pytest.mark.parametrize("backend", OTHERS)
+def test_inputs_of_another_dtype_or_layout_are_converted(backend):
+    """array_api_strict's copy=False means "never copy", which refused every change of dtype;
+    PyTorch's as_tensor refuses NumPy's negative strides and warns of read-only arrays."""
+    X, y = data("cross_entropy")
+    backwards = X[::-1]
+    expected = network("numpy", "tanh", "softmax", "cross_entropy").predict(backwards)
+    net = network(backend, "tanh", "softmax", "cross_entropy")
+    inputs = [backwards, np.broadcast_to(backwards[0], (3, 4))]  # negative strides, read-only
+    if backend == "array_api_strict":
+        inputs = [xps.asarray(np.ascontiguousarray(backwards)), xps.asarray(backwards[:3].copy())]
+    for rows, given in zip((slice(None), slice(3)), inputs, strict=True):
+        if backend == "array_api_strict":  # float32 and integers, on a float64 network
+            for dtype in (xps.float32, xps.int64):
+                got = to_numpy(net.predict(xps.astype(given, dtype)))
+                wanted = network("numpy", "tanh", "softmax", "cross_entropy").predict(
+                    to_numpy(xps.astype(given, dtype)).astype(float)
+                )
+                assert_close(got, wanted, rtol=1e-12)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # PyTorch's "not writable" warning
+            got = to_numpy(net.predict(given))
+        assert_close(got, expected[rows] if given.shape[0] > 3 else expected[[0] * 3], 1e-12)
+    net.layers[0].bias = np.arange(5.0)[::-1]
+    np.testing.assert_array_equal(to_numpy(net.layers[0].bias), [4, 3, 2, 1, 0])
+    net.fit(backwards, y[::-1], epochs=1)
+
+
+def test_tensors_without_values_are_named():
+    X, y = data("cross_entropy")
+    net = network("torch", "tanh", "softmax", "cross_entropy")
+    T = torch.tensor(X)
+    with pytest.raises(ValueError, match="X is a PyTorch tensor on the 'meta' device"):
+        net.predict(T.to("meta"))
+    with pytest.raises(ValueError, match=r"^Y is a PyTorch tensor on the 'meta'"):
+        net.fit(T, torch.tensor(y).to("meta"))
+    with pytest.raises(TypeError, match="X is a sparse PyTorch tensor"):
+        network("numpy", "tanh", "softmax", "cross_entropy").predict(T.to_sparse())
+    with pytest.raises(ValueError, match=r"^weights is a PyTorch tensor on the 'meta'"):
+        net.layers[0].weights = torch.zeros(net.layers[0].weights.shape, device="meta")
+    with pytest.raises(ValueError, match="X must be an array, got a 0-d array"):
+        net.predict(torch.tensor(3.0))
+
+
+def test_bfloat16_reads_as_float32():
+    X, y = data("cross_entropy")
+    net = network("torch", "tanh", "softmax", "cross_entropy")
+    net.fit(torch.tensor(X), torch.tensor(y).bfloat16(), epochs=1)
+    module = torch.nn.Sequential(torch.nn.Linear(4, 3)).bfloat16()
+    moved = bp.Network.from_torch(module)
+    expected = module[0].weight.detach().float().numpy().T
+    np.testing.assert_array_equal(moved.layers[0].weights, expected)
+
+
+def test_to_numpy_copies_the_parameters():
+    net = network("torch", "tanh", "softmax", "cross_entropy")
+    before = net.layers[0].weights
+    net.to("numpy")
+    before.zero_()
+    assert np.all(net.layers[0].weights != 0)
+
+
+def test_a_backend_made_by_hand_is_checked():
+    from backprop.engine.backend import Backend
+
+    with pytest.raises(ValueError, match="cuda:7"):
+        bp.Network([2, 2], backend=Backend("torch", "cuda:7"))

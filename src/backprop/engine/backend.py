@@ -84,13 +84,15 @@ def is_foreign_array(value: Any) -> bool:
     return module in ("torch", "cupy", "array_api_strict") and _compat().is_array_api_obj(value)
 
 
-def to_numpy(array: Array) -> np.ndarray:
-    """``array`` as a NumPy array (copied to the host from a GPU); NumPy arrays as they are."""
+def to_numpy(array: Array, argument: str = "the array") -> np.ndarray:
+    """``array`` as a NumPy array (copied to the host from a GPU); NumPy arrays as they are.
+    A PyTorch tensor that holds no values here (sparse, or on the 'meta' device) is a clear
+    error naming ``argument``; bfloat16, which NumPy lacks, becomes float32 (exactly)."""
     if type(array) is np.ndarray:
         return array
     compat = _compat()
     if compat.is_torch_array(array):
-        return array.detach().cpu().numpy()
+        return _torch_to_numpy(array, argument)
     if compat.is_cupy_array(array):
         return array.get()
     if compat.is_array_api_obj(array):
@@ -98,10 +100,34 @@ def to_numpy(array: Array) -> np.ndarray:
     return np.asarray(array)
 
 
-def host(value: Any) -> Any:
+def check_has_values(array: Array, argument: str) -> None:
+    """A clear error for a PyTorch tensor whose values cannot be read as an array's: a sparse
+    one, or one on the 'meta' device (which has shapes but no values)."""
+    torch = torch_of(array)
+    if torch is None:
+        return
+    if array.layout != torch.strided:
+        raise TypeError(
+            f"{argument} is a sparse PyTorch tensor ({array.layout}): expected a dense one "
+            "(.to_dense())"
+        )
+    if array.is_meta:
+        raise ValueError(f"{argument} is a PyTorch tensor on the 'meta' device: it has no values")
+
+
+def _torch_to_numpy(tensor: Any, argument: str) -> np.ndarray:
+    import torch
+
+    check_has_values(tensor, argument)
+    tensor = tensor.detach().cpu()
+    return (tensor.float() if tensor.dtype == torch.bfloat16 else tensor).numpy()
+
+
+def host(value: Any, argument: str = "the array") -> Any:
     """``value`` with an array of another library made a NumPy array; anything else (lists,
-    NumPy arrays, data frames) as it is, for the NumPy validation to read."""
-    return to_numpy(value) if is_foreign_array(value) else value
+    NumPy arrays, data frames) as it is, for the NumPy validation to read (``to_numpy`` says
+    what ``argument`` is)."""
+    return to_numpy(value, argument) if is_foreign_array(value) else value
 
 
 # -- the few operations where NumPy has a faster way than the standard ---------------------------
@@ -308,7 +334,9 @@ class Backend:
             array = to_numpy(value) if is_foreign_array(value) else np.asarray(value)
             if dtype is not None:
                 array = array.astype(dtype, copy=False)
-            return array.copy() if copy and array is value else array
+            # A CPU tensor's NumPy array shares the tensor's memory without being it.
+            shared = array is value or not array.flags.owndata
+            return array.copy() if copy and shared else array
         if self.name == "torch":
             return self._torch(value, dtype, copy)
         if self.name == "cupy":
@@ -316,14 +344,21 @@ class Backend:
         xp = self.xp
         if not (type(value).__module__.startswith("array_api_strict")):
             value = to_numpy(value) if is_foreign_array(value) else np.asarray(value)
-        return xp.asarray(value, dtype=None if dtype is None else self.dtype(dtype), copy=copy)
+        # The standard's copy=False means "never copy", which refuses a change of dtype.
+        wanted = None if dtype is None else self.dtype(dtype)
+        return xp.asarray(value, dtype=wanted, copy=True if copy else None)
 
     def _torch(self, value: Any, dtype: Any, copy: bool) -> Array:
         import torch
 
         torch_dtype = None if dtype is None else getattr(torch, np.dtype(dtype).name)
         if not isinstance(value, torch.Tensor):
-            value = torch.as_tensor(to_numpy(value) if is_foreign_array(value) else value)
+            value = to_numpy(value) if is_foreign_array(value) else value
+            if isinstance(value, np.ndarray) and (
+                not value.flags.writeable or min(value.strides, default=0) < 0
+            ):  # as_tensor would share this memory: it refuses the one, warns of the other
+                value = value.copy()
+            value = torch.as_tensor(value)
         # detach: a tensor that requires grad joins no graph here; the gradients are ours.
         moved = value.detach().to(device=self.device, dtype=torch_dtype)
         return moved.clone() if copy and moved.data_ptr() == value.data_ptr() else moved
@@ -369,9 +404,8 @@ def get_backend(backend: str | Backend = "numpy", device: str | None = None) -> 
     """The Backend for a library's name and a device, or a one-line error saying what is
     missing: an unknown name (ValueError), a library that is not installed (ImportError), a
     device the library does not have here (ValueError)."""
-    if isinstance(backend, Backend):
-        if device is None:
-            return backend
+    if isinstance(backend, Backend):  # checked as its names are: it may be made by hand
+        device = backend.device if device is None else device
         backend = backend.name
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from backprop.engine.activations import ACTIVATIONS, LeakyReLU
+from backprop.engine.backend import to_numpy
 
 #: scikit-learn's activation names -> the engine's.
 SKLEARN_ACTIVATIONS = {
@@ -154,8 +155,10 @@ def torch_parts(module: Any, loss: str | None = None) -> Parts:
     for position, (index, layer) in enumerate(modules):
         kind = type(layer).__name__
         if isinstance(layer, torch.nn.Linear):
-            weights.append(layer.weight.detach().cpu().numpy().T)
-            biases.append(None if layer.bias is None else layer.bias.detach().cpu().numpy())
+            weights.append(to_numpy(layer.weight, f"module[{index}].weight").T)
+            biases.append(
+                None if layer.bias is None else to_numpy(layer.bias, f"module[{index}].bias")
+            )
             activations.append(None)
         elif isinstance(layer, torch.nn.Identity):
             continue  # computes nothing, wherever it stands

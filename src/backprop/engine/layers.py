@@ -73,7 +73,7 @@ class Dense:
         return z
 
     def _checked(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-        array = as_float_array(name, host(value), self.dtype)
+        array = as_float_array(name, host(value, name), self.dtype)
         if array.shape != shape:
             raise ValueError(
                 f"{name} must have shape {shape} for a layer of {self.n_in} inputs and "

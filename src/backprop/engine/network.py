@@ -388,7 +388,7 @@ class Network:
         checked: Masks = []
         for i, (mask, units) in enumerate(zip(masks, hidden, strict=True)):
             if mask is not None:
-                mask = as_float_array(f"masks[{i}]", host(mask), self.dtype)
+                mask = as_float_array(f"masks[{i}]", host(mask, f"masks[{i}]"), self.dtype)
                 if mask.shape != (n_samples, units):
                     raise ValueError(
                         f"masks[{i}] has shape {mask.shape}: expected ({n_samples}, {units}), "
@@ -509,7 +509,7 @@ class Network:
         """Targets of ``n_samples`` rows validated against the output layer and the loss, in
         NumPy: (n, outputs) rows, or 1-D class labels made one-hot rows (for a loss that
         takes classes: Poisson counts are no labels)."""
-        Y = host(Y)
+        Y = host(Y, "Y")
         n_outputs = self.sizes[-1]
         if not self.loss.takes_classes and np.ndim(Y) == 1 and n_outputs > 1:
             raise ValueError(
@@ -526,11 +526,11 @@ class Network:
         is checked with its own library and moved once; anything else is checked in NumPy."""
         if is_foreign_array(X) and not self.backend.is_numpy:
             return check_foreign_X(X, self.sizes[0], self.dtype, self.backend)
-        return self.backend.asarray(check_X(host(X), self.sizes[0], self.dtype))
+        return self.backend.asarray(check_X(host(X, "X"), self.sizes[0], self.dtype))
 
     def check_sample_weight(self, sample_weight: Any, n_samples: int) -> np.ndarray | None:
         """Per-sample weights validated (in NumPy) and moved to the network's device."""
-        weights = check_sample_weight(host(sample_weight), n_samples, self.dtype)
+        weights = check_sample_weight(host(sample_weight, "sample_weight"), n_samples, self.dtype)
         return None if weights is None else self.backend.asarray(weights)
 
     def copy(self, dtype: str | np.dtype | None = None) -> Network:

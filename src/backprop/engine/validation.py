@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from backprop.engine.arrays import all_finite, ones
-from backprop.engine.backend import Backend, namespace, numpy_dtype, to_numpy
+from backprop.engine.backend import Backend, check_has_values, namespace, numpy_dtype, to_numpy
 
 
 def check_choice(argument: str, value: Any, choices: Iterable[str]) -> str:
@@ -140,11 +140,14 @@ def check_foreign_X(X: Any, n_inputs: int, dtype: np.dtype, backend: Backend) ->
     """``check_X`` for an array of another library than NumPy (a PyTorch tensor, say),
     checked where it lives and moved to ``backend`` once: read back to the host only to
     report a NaN or an infinity."""
+    check_has_values(X, "X")
     xp = namespace(X)
     if not xp.isdtype(X.dtype, ("bool", "integral", "real floating")):
         raise TypeError(f"X must hold numbers, got an array of dtype {X.dtype}")
     shape = tuple(X.shape)
-    if math.prod(shape) == 0 or not shape or shape[0] == 0:
+    if not shape:
+        raise ValueError(f"X must be an array, got a 0-d array (a single number) {X!r:.40}")
+    if math.prod(shape) == 0 or shape[0] == 0:
         raise ValueError(f"X is empty (shape {shape}): expected at least one sample")
     X = _as_rows(backend.asarray(X, dtype), n_inputs)
     on_device = namespace(X)
