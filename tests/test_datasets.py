@@ -183,6 +183,25 @@ def test_read_idx_rejects_truncated_file_with_byte_counts(tmp_path, compress):
         read_idx(path)
 
 
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (lambda data: data[: len(data) // 2], "ended before the end-of-stream"),
+        (lambda data: data[:2] + b"\x09" + data[3:], "Unknown compression method"),
+        (lambda data: data[:20] + bytes(b ^ 0xFF for b in data[20:40]) + data[40:], "(CRC|invalid)"),
+    ],
+    ids=["cut", "method", "flipped"],
+)
+def test_read_idx_names_a_damaged_gzip_file(tmp_path, damage, words):
+    """gzip's EOFError read as Ctrl-C on the command line ("interrupted", exit 130)."""
+    rng = np.random.default_rng(0)
+    data = gzip.compress(idx_bytes(rng.integers(0, 255, 5000).astype(np.uint8)))
+    path = tmp_path / "damaged.gz"
+    path.write_bytes(damage(data))
+    with pytest.raises(ValueError, match=rf"'{path}' is a damaged gzip file .*{words}"):
+        read_idx(path)
+
+
 def test_read_idx_rejects_trailing_bytes_and_truncated_header(tmp_path):
     path = tmp_path / "long.idx"
     path.write_bytes(idx_bytes(np.arange(4, dtype=np.uint8)) + b"xy")

@@ -342,6 +342,22 @@ def test_a_corrupt_deflate_stream_is_one_error(model: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
+    ("offset", "value", "words"),
+    [(6, 100, "version 10.0"), (8, 0x20, "flag bit 5")],  # version needed; patched data
+)
+def test_a_zip_header_asking_for_what_zipfile_lacks_is_one_error(
+    model: Path, tmp_path: Path, offset: int, value: int, words: str
+) -> None:
+    """zipfile raises NotImplementedError for these (a bit-flip hunt found them)."""
+    data = bytearray(model.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[central + offset : central + offset + 2] = struct.pack("<H", value)
+    path = tmp_path / "odd.npz"
+    path.write_bytes(bytes(data))
+    refused(path, words)
+
+
+@pytest.mark.parametrize(
     ("name", "data", "words"),
     [
         ("notes.txt", b"hello", "'notes.txt' is not a .npy array"),

@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +39,23 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     header announces, so a truncated download fails here rather than as garbage digits.
     """
     path = Path(path)
-    with open_maybe_gzip(path) as f:
-        dtype, shape = _read_idx_header(f, path)
-        header_bytes = 4 + 4 * len(shape)
-        try:
-            data = np.empty(shape, dtype=dtype)
-        except (MemoryError, ValueError) as exc:  # a corrupt header announcing a huge shape
-            raise ValueError(
-                f"IDX file '{path}' announces shape {shape} ({dtype.name}), too large to load"
-            ) from exc
-        n_read = _read_into(f, data)
-        trailing = len(f.read())
+    try:
+        with open_maybe_gzip(path) as f:
+            dtype, shape = _read_idx_header(f, path)
+            header_bytes = 4 + 4 * len(shape)
+            try:
+                data = np.empty(shape, dtype=dtype)
+            except (MemoryError, ValueError) as exc:  # a corrupt header announcing a huge shape
+                raise ValueError(
+                    f"IDX file '{path}' announces shape {shape} ({dtype.name}), too large to load"
+                ) from exc
+            n_read = _read_into(f, data)
+            trailing = len(f.read())
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # (EOFError: not Ctrl-C here)
+        raise ValueError(
+            f"IDX file '{path}' is a damaged gzip file ({exc or 'it ends early'}): "
+            "download it again"
+        ) from None
     if n_read != data.nbytes or trailing:
         raise ValueError(
             f"IDX file '{path}' is {'truncated' if trailing == 0 else 'too long'}: its header "

@@ -56,8 +56,12 @@ MAX_NPY_HEADER_BYTES = 10_000
 
 #: Zip compression methods a model file may use: numpy's savez and savez_compressed.
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
-#: What the zip and zlib modules raise on a damaged archive or member.
-_CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error)
+#: What the zip and zlib modules raise on a damaged archive or member (NotImplementedError:
+#: a header asking for a zip version or a feature zipfile lacks).
+_CORRUPT = (
+    zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, struct.error,
+    NotImplementedError,
+)  # fmt: skip
 #: Bytes read at a time: the data goes straight into the array, a chunk at a time.
 _CHUNK = 2**24
 
