@@ -175,6 +175,15 @@ def test_csv_with_string_labels_round_trip(tmp_path: Path, csv_file: Path, cli: 
     assert result.stdout.split() == ["setosa", "virginica"]
     result = cli("evaluate", out / "model.npz", csv_file, "--split", "all")
     assert result.returncode == 0 and "accuracy 1.0000" in result.stdout
+    # evaluate matches columns by name too (it read them by position: a silently wrong score)
+    rows = csv_file.read_text().splitlines()
+    swapped = tmp_path / "swapped.csv"
+    swapped.write_text("\n".join(",".join(row.split(",")[i] for i in (1, 0, 2)) for row in rows))
+    result = cli("evaluate", out / "model.npz", swapped, "--split", "all")
+    assert result.returncode == 0 and "accuracy 1.0000" in result.stdout
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("\n".join(["a,b,species", *rows[1:]]))
+    cli("evaluate", out / "model.npz", renamed).assert_usage_error("['a', 'b'] are not the ones")
 
 
 def test_csv_regression_reports_mse_and_r2(tmp_path: Path, cli: Cli) -> None:

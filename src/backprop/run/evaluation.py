@@ -46,6 +46,7 @@ def evaluation_data(
         )
     if data.task != model.task:
         raise ValueError(f"{dataset} is a {data.task} data set but the model does {model.task}")
+    columns = _model_columns(dataset, data.feature_names, model.feature_names)
     if part == "auto":
         part = "test" if own or data.X_test is not None else "all"
     if part == "all":
@@ -56,9 +57,25 @@ def evaluation_data(
         if chosen is None:
             raise ValueError(f"{dataset} has no {part} part: use --split all")
         X, y = chosen
+    if columns is not None:
+        X = X[:, columns]
     if data.classes is not None:
         y = _to_model_classes(y, data.classes, model.classes or [])
     return X, y, f"{data.name} ({part}, {len(X)} samples)"
+
+
+def _model_columns(dataset: str, names: list[str], model_names: list[str]) -> list[int] | None:
+    """The data's columns in the model's feature order, matched by name as ``backprop
+    predict`` matches a CSV's (None: they are in that order already). Data without names of
+    its own (a CSV without a header: x1, x2, ...) is taken in training order."""
+    if names == model_names or names == [f"x{i + 1}" for i in range(len(names))]:
+        return None
+    if sorted(names) != sorted(model_names):
+        raise ValueError(
+            f"{dataset}'s feature columns {names[:8]} are not the ones the model was trained on "
+            f"{model_names[:8]}: give the same columns (in any order)"
+        )
+    return [names.index(name) for name in model_names]
 
 
 _PLAIN = RunConfig("", test_size=0.25, validation_split=0.0)
