@@ -188,7 +188,10 @@ def test_read_idx_rejects_truncated_file_with_byte_counts(tmp_path, compress):
     [
         (lambda data: data[: len(data) // 2], "ended before the end-of-stream"),
         (lambda data: data[:2] + b"\x09" + data[3:], "Unknown compression method"),
-        (lambda data: data[:20] + bytes(b ^ 255 for b in data[20:40]) + data[40:], "CRC|invalid"),
+        (
+            lambda data: data[:20] + bytes(255 - b for b in data[20:40]) + data[40:],
+            "(?:CRC|invalid)",
+        ),
     ],
     ids=["cut", "method", "flipped"],
 )
