@@ -474,6 +474,16 @@ def test_csv_unknown_target_lists_columns(tmp_path, target):
         load(path, target=target)
 
 
+def test_csv_numbered_columns_over_a_text_target_are_a_header_when_the_target_names_one(tmp_path):
+    """ "0,1,2,label" over "0.1,0.2,0.3,cat" looks like data to the header rule (a bug hunt:
+    --target label was refused as unknown); naming the target settles it, an index does not."""
+    path = write_csv(tmp_path, "0,1,2,label\n0.1,0.2,0.3,cat\n-0.1,0.5,0.2,dog\n")
+    ds = load(path, target="label")
+    assert ds.feature_names == ["0", "1", "2"] and ds.classes == ["cat", "dog"]
+    assert len(ds.X) == 2
+    assert len(load(path, target="3").X) == 3  # an index: the first row stays data
+
+
 def test_csv_header_detection_with_unnamed_index_column(tmp_path):
     ds = load(write_csv(tmp_path, ",height,label\n0,1.5,a\n1,2.5,b\n"))
     assert ds.feature_names == ["", "height"] and len(ds.X) == 2

@@ -52,18 +52,21 @@ def load_csv(
 
     Header rule (when ``header`` is None): the first row is a header when all its fields are
     non-numeric, or when one of its non-empty fields is non-numeric while the field below it is
-    numeric. Column names must be unique (compared after stripping surrounding spaces, as every
-    field is): a model finds its features by name when it predicts, and two columns of one name
-    would both be read from the first. ``target`` is a column name or index (negative counts
-    from the end; a string of digits such as "0" is read as an index unless a column has that
-    name); default the last column. The task is inferred from the target (see
-    :func:`_infer_task`) unless ``task`` is given. Blank lines are skipped; every other problem
+    numeric, or when ``target`` is a name (not an index) that the first row holds. Column names
+    must be unique (compared after stripping surrounding spaces, as every field is): a model
+    finds its features by name when it predicts, and two columns of one name would both be read
+    from the first. ``target`` is a column name or index (negative counts from the end; a string
+    of digits such as "0" is read as an index unless a column has that name); default the last
+    column. The task is inferred from the target (see :func:`_infer_task`) unless ``task`` is
+    given. Blank lines are skipped; every other problem
     raises ValueError naming the line.
     """
     path = Path(path)
     if task is not None and task not in TASKS:
         raise ValueError(f"task={task!r} is not supported: expected one of {', '.join(TASKS)}")
     layout = _scan(path, header)
+    if header is None and layout.names is None and _names_a_field(target, layout.first):
+        layout = _scan(path, True)  # the target is named by the first row: a header after all
     n_columns = len(layout.first)
     if n_columns < 2:
         raise ValueError(
@@ -272,6 +275,18 @@ def _looks_like_header(first: list[str], second: list[str] | None) -> bool:
         field and not is_num and _is_number(below)
         for field, is_num, below in zip(first, numeric, second, strict=True)
     )
+
+
+def _names_a_field(target: str | int | None, first: list[str]) -> bool:
+    """Whether ``target`` is a column name (not an index such as "0") found in ``first``:
+    numbered columns over a text target (``0,1,2,label``) look like data to the header rule."""
+    if not isinstance(target, str) or target not in first:
+        return False
+    try:
+        int(target)
+    except ValueError:
+        return True
+    return False
 
 
 def _duplicates(names: Sequence[str]) -> dict[str, list[int]]:
