@@ -58,8 +58,7 @@ def load_csv(
     from the first. ``target`` is a column name or index (negative counts from the end; a string
     of digits such as "0" is read as an index unless a column has that name); default the last
     column. The task is inferred from the target (see :func:`_infer_task`) unless ``task`` is
-    given. Blank lines are skipped; every other problem
-    raises ValueError naming the line.
+    given. Blank lines are skipped; every other problem raises ValueError naming the line.
     """
     path = Path(path)
     if task is not None and task not in TASKS:
