@@ -549,10 +549,19 @@ def test_what_could_not_be_loaded_is_not_written(
         (lambda net, path: bp.save(net, path, metadata={"a": {1: "b"}}), TypeError, "got 1:"),
         (lambda net, path: bp.save(str(path), net), TypeError, "takes the network first"),
         (lambda net, path: net.save(path.parent), IsADirectoryError, "it is a folder"),
+        (lambda net, path: net.save(f"{path}/"), IsADirectoryError, "it is a folder"),
         (lambda net, path: bp.save_checkpoint(path, net, "adam", 0), TypeError, "an Optimizer"),
         (lambda net, path: bp.save_checkpoint(path, net, bp.Adam(), -1), TypeError, "epochs"),
     ],
-    ids=["metadata-list", "integer-key", "swapped", "folder", "optimizer-name", "epochs"],
+    ids=[
+        "metadata-list",
+        "integer-key",
+        "swapped",
+        "folder",
+        "slash",
+        "optimizer-name",
+        "epochs",
+    ],
 )
 def test_a_save_that_load_would_refuse_keeps_the_model_there(
     tmp_path: Path, call: Any, error: type, words: str
@@ -565,6 +574,14 @@ def test_a_save_that_load_would_refuse_keeps_the_model_there(
     with pytest.raises(error, match=words):
         call(net, path)
     assert path.read_bytes() == good and list(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize("where", ["folder", "device"])
+def test_loading_a_folder_or_a_device_says_what_it_is(tmp_path: Path, where: str) -> None:
+    """Both were said not to exist."""
+    path = tmp_path if where == "folder" else Path(os.devnull)
+    with pytest.raises(IsADirectoryError, match=f"is a {where}"):
+        bp.load(path)
 
 
 def test_a_checkpoint_of_an_optimizer_made_for_another_network_is_refused(tmp_path: Path) -> None:

@@ -187,6 +187,28 @@ def test_classes_must_be_distinct(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="classes must be distinct labels, got 'a' twice"):
         bp.export_onnx(net, tmp_path / "net.onnx", classes=["a", "a", "b"])
     assert not (tmp_path / "net.onnx").exists()
+    with pytest.raises(ValueError, match="two of them read alike"):  # 1 and "1": both "1"
+        bp.export_onnx(net, tmp_path / "net.onnx", classes=[1, "1", 2])
+
+
+def test_integer_labels_beyond_int64_are_exported_as_text(tmp_path: Path) -> None:
+    """A bug hunt: a CSV's labels 1 and 10**19 trained and predicted, then export raised
+    OverflowError."""
+    net = bp.Network([2, 3], loss="cross_entropy", seed=0)
+    path = bp.export_onnx(net, tmp_path / "net.onnx", classes=[1, 10**19, 2])
+    X = np.array([[0.5, -1.0], [-2.0, 3.0]])
+    _, labels = run_onnx(path, X)
+    expected = np.array(["1", str(10**19), "2"])[net.predict(X).argmax(axis=1)]
+    assert list(labels) == list(expected)
+
+
+@pytest.mark.parametrize("out", ["", "folder/", "."])
+def test_export_refuses_a_folder_for_a_file(tmp_path: Path, out: str) -> None:
+    """pathlib drops a trailing separator: "folder/" wrote a file named folder."""
+    net = bp.Network([2, 3], seed=0)
+    with pytest.raises(IsADirectoryError, match="it is a folder"):
+        bp.export_onnx(net, str(tmp_path) + "/" + out)
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- backprop export -----------------------------------------------------------------------------
@@ -257,6 +279,10 @@ def test_export_command_errors_are_one_line(tmp_path: Path, cli: Cli) -> None:
         "is the model file being exported"
     )
     assert (tmp_path / "net.npz").read_bytes() == model
+    # pathlib dropped the separator: "new/" wrote a file named new (a bug hunt)
+    cli("export", "net.npz", "--out", "new/", cwd=tmp_path).assert_usage_error("is a folder")
+    cli("export", ".", cwd=tmp_path).assert_usage_error("model file . is a folder")
+    assert not (tmp_path / "new").exists()
 
 
 def test_without_the_onnx_package_the_error_names_the_extra(

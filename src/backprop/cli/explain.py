@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from backprop.cli.options import NamesItsOptions
+from backprop.cli.options import FILE_TO_WRITE, NamesItsOptions
 from backprop.engine.network import Network
 from backprop.explain.names import tutorial_names
 from backprop.explain.trace import explain as explain_steps
@@ -58,7 +58,7 @@ DEFAULT_LR = 0.1
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_TO_WRITE,
     help="Write to FILE (.txt, .md, .markdown or .html); a new file unless --force.",
 )
 @click.option("--force", is_flag=True, help="Let --out overwrite a file that exists.")

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from backprop.cli.explain import _saved_model
+from backprop.cli.options import FILE_TO_WRITE
 
 #: The formats --format takes, and the suffix of the file each writes.
 FORMATS = {"onnx": ".onnx"}
@@ -28,7 +29,7 @@ FORMATS = {"onnx": ".onnx"}
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE_TO_WRITE,
     help="The file to write [default: MODEL with the format's suffix, e.g. model.onnx].",
 )
 @click.option("--force", is_flag=True, help="Let the export overwrite a file that exists.")
@@ -39,6 +40,7 @@ def export(model: Path, format_name: str, out: Path | None, force: bool) -> None
     graph, so it reads raw features) and returns "output", the network's output activations,
     and for a run's classifier "label", each row's class label. See docs/export.md.
     """
+    network, trained = _saved_model(str(model))  # first: MODEL may be no file at all
     out = out if out is not None else model.with_suffix(FORMATS[format_name])
     if out.exists() and model.exists() and out.resolve() == model.resolve():
         raise click.UsageError(
@@ -49,7 +51,6 @@ def export(model: Path, format_name: str, out: Path | None, force: bool) -> None
         raise click.UsageError(
             f"{out} already exists: give --out a new file name, or --force to overwrite it"
         )
-    network, trained = _saved_model(str(model))
 
     from backprop.saving.onnx import export_onnx
 

@@ -57,8 +57,25 @@ class BatchSize(click.ParamType):
         return size
 
 
+class FileToWrite(click.ParamType):
+    """The path of a file to write. A folder is refused, and so is a path that ends in a
+    separator (``--out new/``), which pathlib would shorten to a file named like the folder:
+    the library's rule (``saving.model_file.file_to_write``)."""
+
+    name = "FILE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        from backprop.saving.model_file import file_to_write
+
+        try:
+            return file_to_write(value, example=None)
+        except (IsADirectoryError, TypeError) as error:
+            self.fail(str(error), param, ctx)
+
+
 LAYERS = LayerSizes()
 OPTIONAL_BATCH = BatchSize()
+FILE_TO_WRITE = FileToWrite()
 
 
 class NamesItsOptions(click.Command):

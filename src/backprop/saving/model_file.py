@@ -92,7 +92,7 @@ def save(
     nested deeper than :data:`MAX_JSON_DEPTH` or longer than :data:`MAX_HEADER_CHARS` as
     JSON, and arrays of Python objects (which only pickle could store).
     """
-    path = _file_path(path)
+    path = file_to_write(path)
     content = _contents(net, metadata, arrays)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
@@ -136,20 +136,22 @@ def _check_keys(value: Any) -> None:
             _check_keys(item)
 
 
-def _file_path(path: Any) -> Path:
+def file_to_write(path: Any, example: str | None = "model.npz") -> Path:
     """``path`` as the Path of a file to write, or a clear error: not a path (the network
-    given first, say), or a folder."""
+    given first, say), or a folder (one that exists, or a path that ends in a separator:
+    ``Path`` would drop the separator and write a file of the folder's name). The error
+    suggests ``example`` in the folder."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(
             f"path must be a file path (str or Path), got {type(path).__name__}: "
             "bp.save(net, path) takes the network first"
         )
+    text = os.fspath(path)
     path = Path(path)
-    if path.is_dir() or not path.name or path.name in (".", ".."):
-        raise IsADirectoryError(
-            f"cannot save to {path}: it is a folder; give a file's path, such as "
-            f"{path / 'model.npz'}"
-        )
+    ends_in_separator = isinstance(text, str) and text.endswith(("/", os.sep))
+    if path.is_dir() or not path.name or path.name in (".", "..") or ends_in_separator:
+        such_as = "" if example is None else f", such as {path / example}"
+        raise IsADirectoryError(f"cannot save to {path}: it is a folder; give a file{such_as}")
     return path
 
 
@@ -215,6 +217,11 @@ def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """
     path = Path(path)
     if not path.is_file():
+        if path.exists():
+            raise IsADirectoryError(
+                f"model file {path} is a {'folder' if path.is_dir() else 'device or pipe'}, "
+                "not a file: give a model file's path, such as runs/NAME/model.npz"
+            )
         raise FileNotFoundError(f"model file {path} does not exist")
     with Archive(path) as archive:
         if "header" not in archive.members:

@@ -38,6 +38,7 @@ from backprop.engine.activations import ACTIVATIONS, Activation
 from backprop.engine.metrics import THRESHOLD
 from backprop.engine.network import Network
 from backprop.saving.atomic import write_atomically
+from backprop.saving.model_file import file_to_write
 
 #: The operator set the exported graph declares. 13 is the first with Softmax's present meaning
 #: (one axis); every operator used here exists in it, and ONNX Runtime has run it since 1.6.
@@ -46,6 +47,8 @@ OPSET = 13
 INPUT = "input"
 OUTPUT = "output"
 LABEL = "label"
+#: Integer labels within it are exported as int64; others as their text.
+INT64 = np.iinfo(np.int64)
 
 
 class Graph(Protocol):
@@ -92,7 +95,7 @@ def export_onnx(
 
     Raises ImportError naming the extra when the ``onnx`` package is missing.
     """
-    path = Path(path)
+    path = file_to_write(path, example="model.onnx")
     proto = to_onnx(model, scaler=scaler, classes=classes)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
@@ -348,9 +351,18 @@ def _labels(net: Network, classes: list[Any]) -> np.ndarray:
             f"classes has {len(classes)} labels but the network's {net.sizes[-1]} output(s) "
             f"tell {expected} classes apart"
         )
-    if all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in classes):
+    if all(
+        isinstance(c, (int, np.integer)) and not isinstance(c, bool) and INT64.min <= c <= INT64.max
+        for c in classes
+    ):
         return np.array(classes, dtype=np.int64)
-    return np.array([str(c) for c in classes], dtype=object)
+    labels = [str(c) for c in classes]  # an integer beyond int64 too, as ONNX has no wider
+    if len(set(labels)) < len(labels):
+        raise ValueError(
+            f"classes {classes!r:.80} are written as strings in ONNX, where two of them read "
+            "alike: give labels that differ as text"
+        )
+    return np.array(labels, dtype=object)
 
 
 def _tensor(onnx: Any, name: str, dtype: np.dtype, width: int, doc: str) -> Any:
