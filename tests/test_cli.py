@@ -412,6 +412,13 @@ def test_predict_input_of_the_wrong_width(moons_run: Path, cli: Cli) -> None:
     cli("predict", moons_run / "model.npz", "1,2,3").assert_usage_error("3 values", "expects 2")
 
 
+def test_predict_input_that_is_a_folder(moons_run: Path, cli: Cli, tmp_path: Path) -> None:
+    """It was said not to exist."""
+    folder = tmp_path / "rows.csv"
+    folder.mkdir()
+    cli("predict", moons_run / "model.npz", folder).assert_usage_error("is a directory")
+
+
 def test_an_existing_run_is_never_overwritten(moons_run: Path, cli: Cli) -> None:
     before = digest(moons_run)
     cli("train", "moons", "--out", moons_run).assert_usage_error("already holds", "--resume")

@@ -112,6 +112,8 @@ def read_features(path: str | os.PathLike[str], feature_names: Sequence[str]) ->
     come without a header, in training order.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"input file '{path}' is a directory: expected a CSV file")
     if not path.is_file():
         raise FileNotFoundError(f"input file '{path}' does not exist")
     layout = _scan(path, None)
