@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import struct
 import subprocess
@@ -438,6 +439,39 @@ def test_classes_that_do_not_label_the_outputs_are_refused(tmp_path: Path) -> No
     run.Model(net, "classification", ["a", "b", "c"], ["x1"]).save(tmp_path / "names.npz")
     with pytest.raises(bp.ModelFileError, match="1 feature names for 2 inputs"):
         run.Model.load(tmp_path / "names.npz")
+
+
+@pytest.mark.parametrize(
+    ("arrays", "words"),
+    [
+        ({"scaler.mean": np.zeros(2)}, "the scaler's mean alone"),  # its scale silently dropped
+        ({"scaler.mean": np.zeros(3), "scaler.scale": np.ones(3)}, "vectors of its 2 inputs"),
+        (
+            {"scaler.mean": np.zeros(2, "datetime64[D]"), "scaler.scale": np.ones(2)},
+            "mean datetime64[D] (2,)",
+        ),  # read as numbers
+        ({"scaler.mean": np.zeros(2), "scaler.scale": np.zeros(2)}, "positive 'scale'"),
+    ],
+    ids=["half", "width", "datetime", "zero-scale"],
+)
+def test_a_run_model_whose_scaler_does_not_fit_is_refused(
+    tmp_path: Path, arrays: dict[str, np.ndarray], words: str
+) -> None:
+    """A bug hunt: these loaded (a scaler dropped, dates read as numbers) or failed later,
+    naming no file."""
+    net = bp.Network([2, 4, 3], activation="relu", output="softmax", seed=0)
+    metadata = {"task": "classification", "classes": ["a", "b", "c"], "feature_names": ["p", "q"]}
+    path = bp.save(net, tmp_path / "m.npz", metadata, arrays)
+    with pytest.raises(bp.ModelFileError, match=re.escape(words)) as caught:
+        run.Model.load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_run_model_whose_classes_repeat_is_refused(tmp_path: Path) -> None:
+    net = bp.Network([2, 4, 3], activation="relu", output="softmax", seed=0)
+    run.Model(net, "classification", ["a", "a", "b"], ["x1", "x2"]).save(tmp_path / "m.npz")
+    with pytest.raises(bp.ModelFileError, match=r"its class labels \['a', 'a', 'b'\] repeat"):
+        run.Model.load(tmp_path / "m.npz")
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

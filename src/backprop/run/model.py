@@ -120,22 +120,15 @@ class Model:
         """The model in a file's network and metadata, once the metadata fits the network."""
         meta = saved.metadata
         try:
-            scaler = (
-                Scaler.from_arrays(
-                    {"mean": saved.arrays["scaler.mean"], "scale": saved.arrays["scaler.scale"]}
-                )
-                if "scaler.mean" in saved.arrays
-                else None
-            )
             model = cls(
                 saved.network,
                 meta["task"],
                 meta["classes"],
                 meta["feature_names"],
-                scaler,
+                _saved_scaler(saved.arrays, saved.network.sizes[0], path),
                 meta.get("info", {}),
             )
-        except (KeyError, ValueError) as error:
+        except KeyError as error:
             raise ModelFileError(
                 f"{path} is a network file without the data description a run saves "
                 f"(missing {error}); it was not written by `backprop train`"
@@ -157,6 +150,8 @@ class Model:
             isinstance(label, (str, int, float)) for label in classes or []
         ):
             problem = "its class labels are not all strings or numbers"
+        elif model.task == "classification" and len(set(map(repr, classes or []))) < n_classes:
+            problem = f"its class labels {classes!r:.60} repeat"
         elif not (
             isinstance(names, list)
             and len(names) == n_inputs
@@ -182,3 +177,23 @@ class Model:
         if self.scaler is None:
             return {}
         return {f"scaler.{k}": v for k, v in self.scaler.to_arrays().items()}
+
+
+def _saved_scaler(arrays: dict[str, np.ndarray], n_inputs: int, path: Any) -> Scaler | None:
+    """The run's scaler from a file's arrays (None when it has none), or a ModelFileError: a
+    half of it, numbers that are not real, or another width than the inputs'."""
+    parts = {key: arrays[f"scaler.{key}"] for key in ("mean", "scale") if f"scaler.{key}" in arrays}
+    if not parts:
+        return None
+    problem = None
+    if len(parts) < 2:
+        problem = f"it has the scaler's {next(iter(parts))} alone"
+    elif any(a.dtype.kind not in "fiu" or a.shape != (n_inputs,) for a in parts.values()):
+        shapes = ", ".join(f"{k} {a.dtype} {a.shape}" for k, a in parts.items())
+        problem = f"its scaler ({shapes}) is not two real vectors of its {n_inputs} inputs"
+    else:
+        try:
+            return Scaler.from_arrays(parts)
+        except ValueError as error:
+            problem = f"its scaler is not one: {error}"
+    raise ModelFileError(f"{path} holds a model whose metadata does not fit it: {problem}")
