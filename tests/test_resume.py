@@ -289,3 +289,60 @@ def test_ctrl_c_twice_stops_at_once() -> None:
     with pytest.raises(KeyboardInterrupt):
         net.fit(moons.X, moons.y, epochs=20, callbacks=[CtrlC(at=2, times=2), Ends()])
     assert not ended  # nothing more is saved: the checkpoints written before stay as they were
+
+
+def _edited_checkpoint(run_folder: Path, copy: Path, entry: str, value: object) -> Path:
+    """A copy of a run folder whose checkpoint's metadata has ``entry`` (dotted: training.rng)
+    set to ``value``, or removed when ``value`` is ``...``."""
+    import io
+    import json
+    import shutil
+    import zipfile
+
+    shutil.copytree(run_folder, copy)
+    path = copy / "checkpoint.npz"
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    header = json.loads(str(np.load(io.BytesIO(members["header.npy"]))))
+    *parents, last = entry.split(".")
+    node = header["metadata"]
+    for key in parents:
+        node = node[key]
+    if value is ...:
+        del node[last]
+    else:
+        node[last] = value
+    buffer = io.BytesIO()
+    np.save(buffer, np.array(json.dumps(header)), allow_pickle=False)
+    members["header.npy"] = buffer.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("entry", "value", "words"),
+    [
+        ("training.optimizer_settings.lr", -1.0, "lr must be a positive"),  # trained by ascent
+        ("training.optimizer_settings.lr", "abc", "lr must be a positive"),
+        ("training.optimizer_settings.beta1", 1.5, "beta1 must be in [0, 1)"),
+        ("training.optimizer_settings._t", -3, "step count t"),
+        ("training.optimizer_buffers._m", -1, "is not a count"),
+        ("training.rng.state.state", -1, "OverflowError"),
+        ("training.history", "x", "inconsistent checkpoint"),
+        ("training.history.loss", [0.1], "history 'loss' is not"),
+        ("run", "x", "its 'run' is 'x'"),
+        ("info.config", ..., "no run settings (info.config)"),
+    ],
+)
+def test_an_edited_checkpoint_is_refused_in_one_line(
+    moons_run: Path, tmp_path: Path, cli: Cli, entry: str, value: object, words: str
+) -> None:
+    """A bug hunt: these crashed --resume with a traceback (OverflowError, AttributeError,
+    IndexError), or resumed with an lr of -1, training by gradient ascent."""
+    edited = _edited_checkpoint(moons_run, tmp_path / "run", entry, value)
+    before = (edited / "checkpoint.npz").read_bytes()
+    result = cli("train", "--resume", edited, "--epochs", "20", "-q")
+    result.assert_usage_error(words, str(edited / "checkpoint.npz"))
+    assert (edited / "checkpoint.npz").read_bytes() == before

@@ -31,6 +31,7 @@ from backprop.run.model import Model
 from backprop.run.result import RunResult
 from backprop.run.split import Split, split
 from backprop.saving.checkpoint import Checkpoint, load_checkpoint
+from backprop.saving.model_file import ModelFileError
 from backprop.training import schedule_spec
 from backprop.training.callbacks import Callback
 from backprop.training.dropout import check_dropout
@@ -367,9 +368,9 @@ class Resumption:
                 f"{TRIAL_RESULT}) to train it on"
             )
         checkpoint = load_checkpoint(checkpoint_file)
+        config = _run_config(checkpoint, checkpoint_file)
         if checkpoint.history is None:
             checkpoint.history = _vouched_history(folder, checkpoint, checkpoint_file)
-        config = RunConfig(**Model.from_saved(checkpoint, checkpoint_file).info["config"])
         if epochs is not None:
             config.epochs = check_positive_int("epochs", epochs)
         if checkpoint_every is not None:
@@ -410,6 +411,22 @@ def resume(
 ) -> RunResult:
     """Continue the run whose folder (or checkpoint file) is ``path``; see :class:`Resumption`."""
     return Resumption.read(path, epochs=epochs, checkpoint_every=checkpoint_every).run(verbose)
+
+
+def _run_config(checkpoint: Checkpoint, path: Path) -> RunConfig:
+    """The settings of the run a checkpoint stopped, or a ModelFileError when its metadata
+    is not a run's (a checkpoint of ``fit``, or an edited one)."""
+    info = Model.from_saved(checkpoint, path).info
+    progress = checkpoint.metadata.get("run", {})
+    try:
+        if not isinstance(progress, dict):
+            raise TypeError(f"its 'run' is {progress!r:.40}, not a JSON object")
+        settings = info.get("config")
+        if not isinstance(settings, dict):
+            raise TypeError("it has no run settings (info.config)")
+        return RunConfig(**settings)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{path} is not the checkpoint of a run: {error}") from None
 
 
 def _vouched_history(folder: RunFolder, checkpoint: Checkpoint, path: Path) -> History:

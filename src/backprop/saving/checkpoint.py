@@ -108,22 +108,46 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         optimizer = get_optimizer(training["optimizer"])
         state: dict[str, Any] = dict(training["optimizer_settings"])
         for key, count in training["optimizer_buffers"].items():
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValueError(f"optimizer_buffers {key!r}: {count!r} is not a count")
             state[key] = [saved.arrays.pop(f"optimizer.{key}.{i}") for i in range(count)]
+            if not all(b.dtype.kind == "f" and np.isfinite(b).all() for b in state[key]):
+                raise ValueError(f"optimizer buffer {key!r} is not all finite real numbers")
         optimizer.set_state(state)
+        optimizer.check_settings()  # an edited lr of -1 would train by gradient ascent
+        optimizer.check_fits([saved.network.parameter_vector])
         saved.network.rng.bit_generator.state = training["rng"]
         history = None
         if "history" in training:  # all but a run's checkpoints between epochs (backprop 0.1's too)
-            history = History()
-            history.epoch = list(training["epoch"])
-            history.history = {k: list(v) for k, v in training["history"].items()}
+            history = _history(training["epoch"], training["history"])
         epochs = training["epochs"] if "epochs" in training else len(training["epoch"])
         if not (isinstance(epochs, int) and epochs >= 0):
             raise ValueError(f"epochs={epochs!r} is not a number of epochs")
         if history is not None and len(history.epoch) != epochs:
             raise ValueError(f"epochs={epochs} but a history of {len(history.epoch)} epochs")
-    except (KeyError, TypeError, ValueError) as error:
+    # (OverflowError: a generator state beyond 64 bits; AttributeError: a list where a JSON
+    # object belongs)
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as error:
         raise ModelFileError(f"{path} holds an inconsistent checkpoint: {error!r}") from None
     return Checkpoint(saved.network, optimizer, history, saved.metadata, saved.arrays, epochs)
+
+
+def _history(epoch: Any, metrics: Any) -> History:
+    """A History from a checkpoint's JSON: epoch numbers, and a list of numbers per metric, as
+    long as the epochs'."""
+    history = History()
+    history.epoch = list(epoch)
+    history.history = {str(k): list(v) for k, v in dict(metrics).items()}
+    columns: list[tuple[str, list[Any]]] = [("epoch", history.epoch), *history.history.items()]
+    for name, values in columns:
+        if len(values) != len(history.epoch) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+        ):
+            raise ValueError(
+                f"history {name!r} is not {len(history.epoch)} numbers, one per epoch: "
+                f"{values!r:.60}"
+            )
+    return history
 
 
 def _create(path: Path, write: Callable[[Path], object]) -> Path:

@@ -15,6 +15,7 @@ them from device arrays, set before each replay, since a replay runs no Python.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -32,8 +33,16 @@ class Optimizer:
     #: None: a replayed recording counts on the device, and the host adds its steps up.
     step_counter: str | None = None
 
-    def __init__(self, lr: float | None = None) -> None:
-        self.lr = check_positive_float("lr", self.default_lr if lr is None else lr)
+    def __init__(self, lr: float | None = None, **settings: Any) -> None:
+        """``settings``: a subclass's own, which ``check_settings`` checks with ``lr``."""
+        self.lr = self.default_lr if lr is None else lr
+        vars(self).update(settings)
+        self.check_settings()
+
+    def check_settings(self) -> None:
+        """Check the settings (a subclass's too), and make floats of them: the constructor
+        calls it, and so does reading a checkpoint back (its JSON may have been edited)."""
+        self.lr = check_positive_float("lr", self.lr)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update each parameter array in place from its gradient (which may be overwritten)."""
@@ -108,14 +117,19 @@ class Momentum(Optimizer):
     """
 
     name = "momentum"
+    momentum: float
+    nesterov: bool
 
     def __init__(self, lr: float | None = None, momentum: float = 0.9, nesterov: bool = False):
-        super().__init__(lr)
-        if not 0 <= momentum <= 1:  # 1: a velocity that never decays (scikit-learn allows it)
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        super().__init__(lr, momentum=momentum, nesterov=bool(nesterov))
         self._velocity: list[np.ndarray] = []
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        # 1: a velocity that never decays (scikit-learn allows it)
+        self.momentum = _check_in("momentum", self.momentum, "[0, 1]", below_one=False)
+        if not isinstance(self.nesterov, (bool, np.bool_)):
+            raise TypeError(f"nesterov must be True or False, got {self.nesterov!r}")
 
     def start(self, params: list[np.ndarray]) -> None:
         if len(self._velocity) != len(params):
@@ -143,6 +157,10 @@ class Adam(Optimizer):
     name = "adam"
     default_lr = 0.001
     step_counter = "_t"
+    beta1: float
+    beta2: float
+    eps: float
+    _t: Any  # an int, or a 0-d device array while steps are recorded (graphs.py)
 
     def __init__(
         self,
@@ -151,15 +169,17 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
     ) -> None:
-        super().__init__(lr)
-        for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= beta < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
-        self.beta1, self.beta2 = float(beta1), float(beta2)
-        self.eps = check_positive_float("eps", eps)
-        self._t = 0
+        super().__init__(lr, beta1=beta1, beta2=beta2, eps=eps, _t=0)
         self._m: list[np.ndarray] = []
         self._v: list[np.ndarray] = []
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        self.beta1 = _check_in("beta1", self.beta1, "[0, 1)", below_one=True)
+        self.beta2 = _check_in("beta2", self.beta2, "[0, 1)", below_one=True)
+        self.eps = check_positive_float("eps", self.eps)
+        if isinstance(self._t, bool) or not isinstance(self._t, int) or self._t < 0:
+            raise ValueError(f"the step count t must be an integer >= 0, got {self._t!r}")
 
     def start(self, params: list[np.ndarray]) -> None:
         if len(self._m) != len(params):
@@ -176,6 +196,16 @@ class Adam(Optimizer):
             v *= self.beta2
             v += (1 - self.beta2) * g * g
             p -= step_size * m / (namespace(v).sqrt(v) / rms_correction + self.eps)
+
+
+def _check_in(name: str, value: Any, interval: str, below_one: bool) -> float:
+    """``value`` as a float if it is a number from 0 to 1 (below 1 when ``below_one``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in {interval}, got {value!r}")
+    number = float(value)
+    if not (0 <= number < 1 if below_one else 0 <= number <= 1):
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return number
 
 
 def _descend(p: Any, direction: Any, lr: Any) -> None:
