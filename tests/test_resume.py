@@ -346,3 +346,13 @@ def test_an_edited_checkpoint_is_refused_in_one_line(
     result = cli("train", "--resume", edited, "--epochs", "20", "-q")
     result.assert_usage_error(words, str(edited / "checkpoint.npz"))
     assert (edited / "checkpoint.npz").read_bytes() == before
+
+
+def test_a_history_saved_with_a_byte_order_mark_reads(moons_run: Path, tmp_path: Path) -> None:
+    """A spreadsheet saves UTF-8 with a BOM: its header's 'epoch' column was not found."""
+    from backprop.run.history_file import read_history
+
+    text = (moons_run / "history.csv").read_text()
+    marked = tmp_path / "history.csv"
+    marked.write_text("\ufeff" + text, encoding="utf-8")
+    assert read_history(marked).history == read_history(moons_run / "history.csv").history

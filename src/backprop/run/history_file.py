@@ -35,7 +35,7 @@ def read_history(path: str | os.PathLike[str], epochs: int | None = None) -> His
     """The History that :func:`write_history` or a :class:`HistoryWriter` wrote: with
     ``epochs``, only its first ``epochs`` rows, which it must hold."""
     history = History()
-    with Path(path).open(newline="", encoding="utf-8", errors="strict") as file:
+    with Path(path).open(newline="", encoding="utf-8-sig", errors="strict") as file:
         reader = csv.DictReader(file)
         try:
             columns = reader.fieldnames
