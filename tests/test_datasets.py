@@ -317,6 +317,14 @@ def test_data_dir_comes_before_backprop_data(tmp_path, monkeypatch, isolated_mni
     assert load("mnist", data_dir=tmp_path / "empty").y[0] == 8  # falls through to the env var
 
 
+def test_a_folder_with_some_of_mnists_files_names_those_it_lacks(tmp_path, isolated_mnist):
+    write_fake_mnist(tmp_path / "part", first_label=8)
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        next((tmp_path / "part").glob(f"{name}*")).unlink()
+    with pytest.raises(mnist_files.DownloadError, match="lacks t10k-images-idx3-ubyte and t10k-l"):
+        load("mnist", data_dir=tmp_path / "part")
+
+
 def test_mnist_rejects_mismatched_labels(tmp_path, isolated_mnist):
     directory = write_fake_mnist(tmp_path / "data")
     write_idx(directory / "t10k-labels-idx1-ubyte.gz", np.zeros(4, dtype=np.uint8), True)

@@ -113,6 +113,10 @@ def locate_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bo
         if all(_find_idx(directory, spec) for spec in MNIST_FILES.values()):
             return directory
     searched = "MNIST files not found; looked in " + ", ".join(f"'{d}'" for d in dirs)
+    partial = [d for d in dirs if any(_find_idx(d, spec) for spec in MNIST_FILES.values())]
+    if partial:  # some of the four files there: say which are missing
+        lacking = [spec.name for spec in MNIST_FILES.values() if not _find_idx(partial[0], spec)]
+        searched += f" ('{partial[0]}' lacks {' and '.join(lacking)}, raw or .gz)"
     if not download:
         raise FileNotFoundError(searched)
     try:
