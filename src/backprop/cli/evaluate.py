@@ -27,7 +27,11 @@ SPLITS = ("auto", "test", "train", "all")
 def evaluate(
     model: Path, dataset: str, part: str, target: str | None, data_dir: str | None
 ) -> None:
-    """Score the model file MODEL on DATASET: accuracy and report, or MSE and R2."""
+    """Score the model file MODEL on DATASET: accuracy and report, or MSE and R2.
+
+    A CSV file's feature columns are matched to the model's by name (in any order); a file
+    without a header gives them in training order.
+    """
     from backprop import run
 
     trained = run.Model.load(model)
