@@ -516,7 +516,7 @@ def test_backprop_sweep_runs_on_a_cluster_given_by_its_address(cli, client, tmp_
         (["moons", "--lr", "0.1", "--resume", "x"], ["--resume continues", "dataset"]),
         (["moons", "--l2", "-1"], ["l2='-1'", "0 or more"]),
         (["moons", "--lr", "0.1", "--folds", "600"], ["folds=600", "training samples"]),
-        (["moons", "--lr", "0.1", "--validation-split", "0.999"], ["validation_split=0.999"]),
+        (["moons", "--lr", "0.1", "--validation-split", "0.999"], ["--validation-split=0.999"]),
         (["moons", "--lr", "0.1", "--file", "no-such.toml"], ["--file", "no-such.toml"]),
     ],
 )
