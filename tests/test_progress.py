@@ -91,3 +91,32 @@ def test_fit_passes_each_batch_the_mean_loss_of_the_epoch_so_far(
     assert math.isnan(watcher.losses[0])
     expected = [net.evaluate(X[:n], y[:n])["loss"] for n in (2, 4, 6)]
     assert watcher.losses[1:] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("ending", ["diverges", "a callback raises"])
+def test_the_bar_lets_go_of_the_terminal_however_fit_ends(ending: str) -> None:
+    """A bug hunt: after an error, Rich's display went on holding sys.stdout and sys.stderr
+    (the cursor hidden) and its refresh thread ran on."""
+    import sys
+    import threading
+
+    class Raises(bp.Callback):
+        def on_epoch_end(self, epoch, logs):
+            raise RuntimeError("a callback's own mistake")
+
+    X = np.random.default_rng(0).normal(size=(100, 3)) * 10
+    y = X @ np.array([1.0, 2.0, 3.0])
+    streams = (sys.stdout, sys.stderr)
+    net = bp.Network([3, 1], activation="identity", loss="mse", seed=0)
+    if ending == "diverges":
+        with pytest.raises(bp.DivergenceError):
+            net.fit(X, y, epochs=500, lr=1.0, batch_size=10, verbose=1)
+    else:
+        with pytest.raises(RuntimeError, match="own mistake"):
+            net.fit(X, y, epochs=5, lr=1e-3, verbose=1, callbacks=[Raises()])
+    assert (sys.stdout, sys.stderr) == streams
+    # Rich's refresh thread, told to stop, ends a moment later; one never told runs on.
+    refreshing = [t for t in threading.enumerate() if type(t).__name__ == "_RefreshThread"]
+    for thread in refreshing:
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in refreshing)

@@ -324,14 +324,15 @@ def _edited_checkpoint(run_folder: Path, copy: Path, entry: str, value: object) 
 @pytest.mark.parametrize(
     ("entry", "value", "words"),
     [
-        ("training.optimizer_settings.lr", -1.0, "lr must be a positive"),  # trained by ascent
-        ("training.optimizer_settings.lr", "abc", "lr must be a positive"),
+        ("training.optimizer_settings.lr", -1.0, "lr must be a finite number >= 0"),  # ascent
+        ("training.optimizer_settings.lr", "abc", "lr must be a finite number >= 0"),
         ("training.optimizer_settings.beta1", 1.5, "beta1 must be in [0, 1)"),
         ("training.optimizer_settings._t", -3, "step count t"),
         ("training.optimizer_buffers._m", -1, "is not a count"),
         ("training.rng.state.state", -1, "OverflowError"),
         ("training.history", "x", "inconsistent checkpoint"),
-        ("training.history.loss", [0.1], "history 'loss' is not"),
+        ("training.history.loss", [0.1] * 20, "history 'loss' is not numbers"),
+        ("training.history.loss", [0.1], "its history's metrics are not one per epoch"),
         ("run", "x", "its 'run' is 'x'"),
         ("info.config", ..., "no run settings (info.config)"),
     ],
@@ -356,3 +357,20 @@ def test_a_history_saved_with_a_byte_order_mark_reads(moons_run: Path, tmp_path:
     marked = tmp_path / "history.csv"
     marked.write_text("\ufeff" + text, encoding="utf-8")
     assert read_history(marked).history == read_history(moons_run / "history.csv").history
+
+
+def test_checkpoints_of_what_fit_does_load(tmp_path: Path) -> None:
+    """A review: a schedule's learning rate of 0 (cosine's end) and a metric that a later fit
+    of the same History adds (its list shorter than the epochs) were refused as damage."""
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    net, history = bp.Network([2, 3, 1], seed=0), bp.History()
+    optimizer = bp.SGD(0.1)
+    net.fit(X, y, epochs=2, optimizer=optimizer, callbacks=[history])
+    net.fit(X, y, epochs=6, initial_epoch=2, optimizer=optimizer, validation_data=(X, y),
+            callbacks=[history, bp.CosineDecay(epochs=4)])  # fmt: skip
+    assert optimizer.lr == 0.0 and len(history.history["val_loss"]) == 4 < len(history.epoch)
+    path = bp.save_checkpoint(tmp_path / "c.npz", net, optimizer, history)
+    loaded = bp.load_checkpoint(path)
+    assert loaded.optimizer.lr == 0.0 and loaded.history is not None
+    assert loaded.history.history == history.history

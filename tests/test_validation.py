@@ -446,3 +446,83 @@ def test_a_leaky_relu_slope_is_not_negative(slope):
 
     with pytest.raises(ValueError, match=r"slope must be a finite number >= 0"):
         LeakyReLU(slope)
+
+
+# -- fit's arguments and the optimizers' settings (a bug hunt) -------------------------------------
+
+
+def _fit_data():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    return X, (X[:, 0] > 0).astype(int)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"shuffle": "False"}, TypeError, "shuffle must be True or False, got 'False'"),
+        ({"verbose": "quiet"}, ValueError, "verbose must be 0 (silent) or 1 or 2"),
+        ({"initial_epoch": True}, ValueError, "initial_epoch must be an integer"),
+        ({"validation_data": "X_val"}, TypeError, "validation_data must be a pair"),
+        (
+            {"validation_data": (np.ones((5, 2)), np.ones(5))},
+            ValueError,
+            "validation_data: X has 2",
+        ),
+        (
+            {"validation_data": (np.ones((5, 3)), np.ones(20))},
+            ValueError,
+            "validation_data: X has 5",
+        ),
+    ],
+    ids=["shuffle", "verbose", "initial-epoch", "pair", "val-width", "val-rows"],
+)
+def test_fit_names_what_it_refuses(kwargs, error, words):
+    """shuffle="False" shuffled, verbose="quiet" showed a bar, initial_epoch=True meant 1, and
+    validation data's mistakes were said of X and Y."""
+    X, y = _fit_data()
+    net = bp.Network([3, 4, 1], seed=0)
+    before = net.parameter_vector.copy()
+    with pytest.raises(error, match=re.escape(words)):
+        net.fit(X, y, epochs=2, **kwargs)
+    np.testing.assert_array_equal(net.parameter_vector, before)
+
+
+def test_fit_takes_numpys_integers_for_epochs_alike():
+    X, y = _fit_data()
+    history = bp.Network([3, 4, 1], seed=0).fit(X, y, epochs=np.int64(3), initial_epoch=np.int64(1))
+    assert history.epoch == [1, 2]
+
+
+def test_huge_sample_weights_weigh_as_their_ratios():
+    """Their sum overflowed to inf and every weight became 0: nothing trained."""
+    X, y = _fit_data()
+    huge = np.ones(20)
+    huge[:2] = 1e308
+    trained = bp.Network([3, 4, 1], seed=0).fit(X, y, epochs=2, sample_weight=huge)
+    assert trained.history["loss"][0] > 0
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "words"),
+    [
+        (lambda: bp.SGD(lr=0.1, momentum=0.9), TypeError, "momentum"),  # ignored, silently
+        (lambda: bp.Momentum(nesterov="False"), TypeError, "nesterov must be True or False"),
+        (lambda: bp.Momentum(momentum="x"), TypeError, "momentum must be a number in [0, 1]"),
+        (lambda: bp.Adam(beta2=1.0), ValueError, "beta2 must be in [0, 1)"),
+        (lambda: bp.SGD(lr=0.0), ValueError, "lr must be a positive finite number"),
+    ],
+)
+def test_optimizer_settings_are_checked(make, error, words):
+    with pytest.raises(error, match=re.escape(words)):
+        make()
+
+
+def test_set_state_checks_the_settings_and_changes_nothing_it_refuses():
+    """An lr of -0.5 trained by gradient ascent."""
+    sgd = bp.SGD(0.5)
+    for state, error in (({"lr": -0.5}, ValueError), ({"lr": "0.5"}, TypeError)):
+        with pytest.raises(error, match="lr must be a"):
+            sgd.set_state(state)
+        assert sgd.lr == 0.5
+    sgd.set_state({"lr": 0.0})  # where a schedule may bring it
+    assert sgd.lr == 0.0

@@ -145,7 +145,7 @@ class Sigmoid(Activation):
         return a * (1.0 - a)
 
     def backward(self, a: Array, error: Array) -> Array:
-        torch = torch_of(a)
+        torch = None if type(a) is np.ndarray else torch_of(a)
         if torch is not None:  # error * a (1 - a), as one kernel
             return torch.ops.aten.sigmoid_backward(error, a)
         return error * self.derivative(a)
@@ -175,7 +175,7 @@ class Tanh(Activation):
         return 1.0 - a * a
 
     def backward(self, a: Array, error: Array) -> Array:
-        torch = torch_of(a)
+        torch = None if type(a) is np.ndarray else torch_of(a)
         if torch is not None:  # error * (1 - a^2), as one kernel
             return torch.ops.aten.tanh_backward(error, a)
         return error * self.derivative(a)
@@ -211,7 +211,7 @@ class ReLU(Activation):
         if type(a) is np.ndarray:
             return error * (a > 0)
         torch = torch_of(a)
-        if torch is not None:  # the same, as one kernel: error where a > 0, else 0
+        if torch is not None:  # the same as one kernel (but for NaN outputs: a diverged step)
             return torch.ops.aten.threshold_backward(error, a, 0)
         return namespace(a).where(a > 0, error, 0.0)  # the standard multiplies no booleans
 
@@ -318,10 +318,10 @@ class Softmax(Activation):
         # Subtracting each row's largest net input changes nothing mathematically and keeps
         # exp finite. In NumPy, an argmax and a gather find it faster than a maximum over each
         # row, and a product with ones sums the rows faster than a sum.
-        torch = torch_of(z)
-        if torch is not None:  # the same, as one kernel
-            return torch.softmax(z, dim=1)
         if type(z) is not np.ndarray:
+            torch = torch_of(z)
+            if torch is not None:  # the same, as one kernel
+                return torch.softmax(z, dim=1)
             xp = namespace(z)
             e = xp.exp(z - xp.max(z, axis=1, keepdims=True))
             e /= xp.sum(e, axis=1, keepdims=True)

@@ -64,9 +64,13 @@ class Dense:
     def net_input(self, x: np.ndarray) -> np.ndarray:
         """z = x @ weights + bias, one row per sample."""
         weights, bias = self._weights, self._bias
-        torch = torch_of(weights)
-        if torch is not None and bias is not None:  # one kernel, not a product then a sum
-            return torch.addmm(bias, x, weights)
+        if bias is not None and type(weights) is not np.ndarray:
+            torch = torch_of(weights)
+            # One kernel, not a product then a sum. cuBLASLt's fused bias may assume 16-byte
+            # alignment, which a bias inside the parameter vector need not have: those take
+            # the two kernels (pytorch/pytorch#194497, "misaligned address").
+            if torch is not None and bias.data_ptr() % 16 == 0:  # type: ignore[attr-defined]
+                return torch.addmm(bias, x, weights)
         z = self._dot(x, weights)
         if bias is not None:
             z += bias

@@ -222,8 +222,11 @@ def check_sample_weight(weights: Any, n_samples: int, dtype: np.dtype) -> np.nda
             f"sample_weight has shape {weights.shape}: expected one weight per sample, "
             f"shape ({n_samples},)"
         )
-    if (weights < 0).any() or weights.sum() <= 0:
+    if (weights < 0).any() or not weights.any():
         raise ValueError("sample_weight must be non-negative with a positive sum")
+    with np.errstate(over="ignore"):  # weights near the largest float: their sum overflows
+        if not np.isfinite(weights.sum()):
+            weights = weights / weights.max()
     return weights * (n_samples / weights.sum())
 
 

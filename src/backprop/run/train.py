@@ -371,6 +371,12 @@ class Resumption:
         config = _run_config(checkpoint, checkpoint_file)
         if checkpoint.history is None:
             checkpoint.history = _vouched_history(folder, checkpoint, checkpoint_file)
+        epochs_logged = {len(values) for values in checkpoint.history.history.values()}
+        if epochs_logged - {len(checkpoint.history.epoch)}:  # a run logs each metric each epoch
+            raise ModelFileError(
+                f"{checkpoint_file} is not the checkpoint of a run: its history's metrics are "
+                f"not one per epoch ({len(checkpoint.history.epoch)} epochs)"
+            )
         if epochs is not None:
             config.epochs = check_positive_int("epochs", epochs)
         if checkpoint_every is not None:

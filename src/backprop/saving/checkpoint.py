@@ -111,10 +111,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise ValueError(f"optimizer_buffers {key!r}: {count!r} is not a count")
             state[key] = [saved.arrays.pop(f"optimizer.{key}.{i}") for i in range(count)]
-            if not all(b.dtype.kind == "f" and np.isfinite(b).all() for b in state[key]):
-                raise ValueError(f"optimizer buffer {key!r} is not all finite real numbers")
-        optimizer.set_state(state)
-        optimizer.check_settings()  # an edited lr of -1 would train by gradient ascent
+            # (Adam's v may overflow to inf in float32 and still step: NaN it may not hold)
+            if not all(b.dtype.kind == "f" and not np.isnan(b).any() for b in state[key]):
+                raise ValueError(f"optimizer buffer {key!r} is not all real numbers")
+        optimizer.set_state(state)  # which checks the settings: an edited lr of -1, say
         optimizer.check_fits([saved.network.parameter_vector])
         saved.network.rng.bit_generator.state = training["rng"]
         history = None
@@ -133,19 +133,19 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
 
 
 def _history(epoch: Any, metrics: Any) -> History:
-    """A History from a checkpoint's JSON: epoch numbers, and a list of numbers per metric, as
-    long as the epochs'."""
+    """A History from a checkpoint's JSON: epoch numbers, and a list of numbers per metric,
+    no longer than the epochs' (a metric that a later ``fit`` added covers its last epochs)."""
     history = History()
     history.epoch = list(epoch)
     history.history = {str(k): list(v) for k, v in dict(metrics).items()}
     columns: list[tuple[str, list[Any]]] = [("epoch", history.epoch), *history.history.items()]
     for name, values in columns:
-        if len(values) != len(history.epoch) or not all(
+        if len(values) > len(history.epoch) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
         ):
             raise ValueError(
-                f"history {name!r} is not {len(history.epoch)} numbers, one per epoch: "
-                f"{values!r:.60}"
+                f"history {name!r} is not numbers, at most one per epoch "
+                f"({len(history.epoch)}): {values!r:.60}"
             )
     return history
 

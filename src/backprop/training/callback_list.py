@@ -72,6 +72,10 @@ class CallbackList:
         for callback in sorted(self.callbacks, key=lambda c: c.restores_weights):
             callback.on_train_end()
 
+    def close(self) -> None:
+        for callback in self.callbacks:
+            callback.close()
+
 
 def _has(callback: Callback, hook: str) -> bool:
     """Whether ``callback`` does something in ``hook`` (overrides Callback's empty one)."""

@@ -54,4 +54,9 @@ class Callback:
         """After each epoch, with that epoch's metrics (``loss``, ``val_loss``, ...)."""
 
     def on_train_end(self) -> None:
-        """After the last epoch (also when a callback stopped training or Ctrl-C did)."""
+        """After the last epoch (also when a callback stopped training or Ctrl-C did; not
+        when an error ended it, a DivergenceError among them)."""
+
+    def close(self) -> None:
+        """Let go of what ``on_train_begin`` took (a display, say), however ``fit`` ends: after
+        ``on_train_end``, or instead of it when an error or a second Ctrl-C ends training."""

@@ -23,8 +23,10 @@ A replay runs no Python, so what changes between chunks is kept where the record
 
 Dropout (its masks are drawn by NumPy, per step) and callbacks that must hear of every step
 keep the eager loop, and so does a fit too short to repay its recordings. The numbers are
-the eager loop's: the same operations in the same order (Adam's bias corrections computed on
-the device rather than by Python's ``math``, within an ulp).
+the eager loop's to within an ulp: the same operations in the same order, but a learning rate
+read from the device (SGD's step an ``addcmul_`` where eager's is an ``add_`` that may fuse
+its product and sum) and Adam's bias corrections computed on the device rather than by
+Python's ``math``.
 """
 
 from __future__ import annotations

@@ -130,7 +130,24 @@ def fit(
     history = hooks.history
     net.optimizer = run.optimizer
     net.stop_training = False
-    hooks.on_train_begin()
+    try:
+        hooks.on_train_begin()
+        _train(net, run, hooks, replay, epochs, initial_epoch)
+    finally:
+        hooks.close()  # a progress bar's display, whatever ended training
+    return history
+
+
+def _train(
+    net: Network,
+    run: Prepared,
+    hooks: CallbackList,
+    replay: Replayer | None,
+    epochs: int,
+    initial_epoch: int,
+) -> None:
+    """The epochs of ``fit``, from ``initial_epoch`` on, and the callbacks' ``on_train_end``."""
+    history = hooks.history
     # Ctrl-C is held, and acted on only where training can stop bit for bit (interrupts.py).
     with HeldCtrlC() as ctrl_c, _blas_threads(net, run.batch), _overflow_is_divergence():
         # Shuffling and dropout draw from the generator: going back puts it back too.
@@ -156,6 +173,8 @@ def fit(
         except _Diverged as diverged:
             lr = run.optimizer.lr  # the epoch's (a schedule set it after the snapshot)
             start_of_epoch.restore()
+            # An error, as Keras has it: no on_train_end (its callbacks may still be called
+            # by hand, as `backprop train` saves its checkpoint and puts back the best epoch).
             raise DivergenceError(
                 f"training diverged at epoch {epoch + 1}: the loss became {diverged.loss} with "
                 f"lr={lr:g}. The network keeps its weights from the start of epoch "
@@ -171,7 +190,6 @@ def fit(
             history.truncate(recorded)
             history.interrupted = True
         hooks.on_train_end()
-    return history
 
 
 def _one_epoch(
@@ -247,6 +265,8 @@ def _callback_list(
                 f"callbacks[{i}] is {type(callback).__name__} {callback!r:.40}, not a "
                 "Callback: subclass bp.Callback and override its hooks"
             )
+    if verbose not in (0, 1, 2):  # True and False among them
+        raise ValueError(f"verbose must be 0 (silent) or 1 or 2 (a progress bar), got {verbose!r}")
     callbacks = list(callbacks)
     history = next((c for c in callbacks if isinstance(c, History)), None) or History()
     if verbose:

@@ -21,7 +21,11 @@ from typing import Any
 import numpy as np
 
 from backprop.engine.backend import Backend, copy, namespace, torch_of
-from backprop.engine.validation import check_choice, check_positive_float
+from backprop.engine.validation import (
+    check_choice,
+    check_non_negative_float,
+    check_positive_float,
+)
 
 
 class Optimizer:
@@ -33,16 +37,22 @@ class Optimizer:
     #: None: a replayed recording counts on the device, and the host adds its steps up.
     step_counter: str | None = None
 
-    def __init__(self, lr: float | None = None, **settings: Any) -> None:
-        """``settings``: a subclass's own, which ``check_settings`` checks with ``lr``."""
-        self.lr = self.default_lr if lr is None else lr
+    def __init__(self, lr: float | None = None) -> None:
+        self._settle(lr)
+
+    def _settle(self, lr: float | None, **settings: Any) -> None:
+        """Keep ``lr`` and a subclass's own ``settings`` (in that order, as repr shows them),
+        then check them all: the constructors' one way in."""
+        self.lr = check_positive_float("lr", self.default_lr if lr is None else lr)
         vars(self).update(settings)
         self.check_settings()
 
     def check_settings(self) -> None:
         """Check the settings (a subclass's too), and make floats of them: the constructor
-        calls it, and so does reading a checkpoint back (its JSON may have been edited)."""
-        self.lr = check_positive_float("lr", self.lr)
+        calls it, and so does ``set_state`` (a checkpoint's JSON may have been edited). A
+        learning rate starts positive (the constructor says so) and a schedule may lower it
+        to 0, so a state's may be 0."""
+        self.lr = check_non_negative_float("lr", self.lr)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update each parameter array in place from its gradient (which may be overwritten)."""
@@ -86,8 +96,15 @@ class Optimizer:
         unknown = set(state) - set(vars(self))
         if unknown:
             raise ValueError(f"optimizer state has unknown entries {sorted(unknown)} for {self!r}")
+        before = dict(vars(self))
         for key, value in state.items():
             setattr(self, key, [copy(b) for b in value] if isinstance(value, list) else value)
+        try:
+            self.check_settings()  # an lr of -1 would train by gradient ascent
+        except (TypeError, ValueError):
+            vars(self).clear()
+            vars(self).update(before)  # as it was: a refused state changes nothing
+            raise
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -101,7 +118,7 @@ class SGD(Optimizer):
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         for p, g in zip(params, grads, strict=True):
-            if torch_of(p) is not None:
+            if type(p) is not np.ndarray and torch_of(p) is not None:
                 _descend(p, g, self.lr)
                 continue
             # lr * g in place: one pass over memory less than a temporary would take.
@@ -121,15 +138,16 @@ class Momentum(Optimizer):
     nesterov: bool
 
     def __init__(self, lr: float | None = None, momentum: float = 0.9, nesterov: bool = False):
-        super().__init__(lr, momentum=momentum, nesterov=bool(nesterov))
+        self._settle(lr, momentum=momentum, nesterov=nesterov)
         self._velocity: list[np.ndarray] = []
 
     def check_settings(self) -> None:
         super().check_settings()
         # 1: a velocity that never decays (scikit-learn allows it)
         self.momentum = _check_in("momentum", self.momentum, "[0, 1]", below_one=False)
-        if not isinstance(self.nesterov, (bool, np.bool_)):
+        if not (isinstance(self.nesterov, (bool, np.bool_)) or self.nesterov in (0, 1)):
             raise TypeError(f"nesterov must be True or False, got {self.nesterov!r}")
+        self.nesterov = bool(self.nesterov)
 
     def start(self, params: list[np.ndarray]) -> None:
         if len(self._velocity) != len(params):
@@ -141,7 +159,7 @@ class Momentum(Optimizer):
             v *= self.momentum
             v += g
             direction = g + self.momentum * v if self.nesterov else v
-            if torch_of(p) is not None:
+            if type(p) is not np.ndarray and torch_of(p) is not None:
                 _descend(p, direction, self.lr)
             else:
                 p -= self.lr * direction
@@ -169,7 +187,7 @@ class Adam(Optimizer):
         beta2: float = 0.999,
         eps: float = 1e-8,
     ) -> None:
-        super().__init__(lr, beta1=beta1, beta2=beta2, eps=eps, _t=0)
+        self._settle(lr, beta1=beta1, beta2=beta2, eps=eps, _t=0)
         self._m: list[np.ndarray] = []
         self._v: list[np.ndarray] = []
 
@@ -210,11 +228,14 @@ def _check_in(name: str, value: Any, interval: str, below_one: bool) -> float:
 
 def _descend(p: Any, direction: Any, lr: Any) -> None:
     """p -= lr * direction for a PyTorch tensor, as one kernel (two otherwise: on a GPU, each
-    is a launch). ``lr`` is a number, or a 0-d tensor that a recording reads at each replay."""
-    if isinstance(lr, (int, float)):
-        p.add_(direction, alpha=-lr)
-    else:
+    is a launch). ``lr`` is a number (of any kind: NumPy's too), or a 0-d tensor that a
+    recording reads at each replay: an ``addcmul_``, which rounds lr * direction before it
+    subtracts (``add_`` may fuse the two), so a replay can differ from an eager step in the
+    last bit."""
+    if torch_of(lr) is not None:
         p.addcmul_(direction, lr, value=-1)
+    else:
+        p.add_(direction, alpha=-float(lr))
 
 
 def _sqrt(x: Any) -> Any:

@@ -3,6 +3,7 @@ the batch size, the optimizer, the penalties, dropout, the chunks and one gradie
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ import numpy as np
 from backprop.engine import metrics
 from backprop.engine.backend import namespace
 from backprop.engine.validation import (
+    check_bool,
     check_non_negative_float,
     check_positive_float,
     check_positive_int,
@@ -81,11 +83,16 @@ class Prepared:
         X, Y = checked_data(net, X, Y)  # a sparse X stays sparse (batches.py)
         weights = net.check_sample_weight(sample_weight, X.shape[0])
         epochs = check_positive_int("epochs", epochs)
-        if not (isinstance(initial_epoch, int) and 0 <= initial_epoch <= epochs):
+        if (
+            isinstance(initial_epoch, bool)
+            or not isinstance(initial_epoch, numbers.Integral)
+            or not 0 <= initial_epoch <= epochs
+        ):
             raise ValueError(
                 f"initial_epoch must be an integer from 0 to epochs = {epochs}, "
                 f"got {initial_epoch!r}"
             )
+        shuffle = check_bool("shuffle", shuffle)  # "False" is truthy
         n = X.shape[0]
         batch = n if batch_size is None else min(check_positive_int("batch_size", batch_size), n)
         weight_decay = check_non_negative_float("weight_decay", weight_decay)
@@ -105,7 +112,10 @@ class Prepared:
                 raise TypeError(
                     f"validation_data must be a pair (X_val, Y_val), got {type(validation_data)}"
                 )
-            validation_data = net.check_data(*validation_data)
+            try:
+                validation_data = net.check_data(*validation_data)
+            except (TypeError, ValueError) as error:  # its X and Y, not fit's
+                raise type(error)(f"validation_data: {error}") from None
         kind = net.target_kind(Y)
         truth = None if kind is None else metrics.truth(Y, kind)
         gradient = namespace(net.parameter_vector).empty_like(net.parameter_vector)

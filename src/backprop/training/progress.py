@@ -43,6 +43,7 @@ class ProgressBar(Callback):
         self.console = console or Console(stderr=True)
         self._last_draw = 0.0
         self._done_in_epoch = 0
+        self._showing = False  # between on_train_begin and the display's stop
 
     def on_train_begin(self) -> None:
         self.progress = _BarAndMetrics(
@@ -58,6 +59,7 @@ class ProgressBar(Callback):
             expand=True,
         )
         self.progress.start()
+        self._showing = True
         self.task = self.progress.add_task(
             "train", total=self.epochs, completed=self.initial_epoch, running=""
         )
@@ -81,7 +83,14 @@ class ProgressBar(Callback):
         self._done_in_epoch = 0
 
     def on_train_end(self) -> None:
-        self.progress.stop()
+        self.progress.stop()  # the last frame stays on the screen
+        self._showing = False
+
+    def close(self) -> None:
+        if self._showing:  # an error ended training: the bar goes, the error is the last word
+            self.progress.live.transient = True
+            self.progress.stop()
+            self._showing = False
 
 
 class _BarAndMetrics(Progress):
