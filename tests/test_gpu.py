@@ -235,3 +235,25 @@ def test_cuda_graphs_and_eager_steps_agree_in_float32(monkeypatch):
         net.fit(x, y, epochs=3, batch_size=32, optimizer="adam", verbose=1)
         weights.append(net.parameter_vector)
     assert relative_error(weights[0], weights[1]) < 1e-5
+
+
+@pytest.mark.parametrize("graphs_on", ["1", "0"], ids=["replayed", "eager"])
+@pytest.mark.parametrize("sizes", [[2, 3, 2], [20, 30, 10]])
+def test_float32_biases_aligned_or_not_train_as_numpy(sizes, graphs_on, monkeypatch):
+    """A bias 16-byte aligned in the parameter vector goes into addmm, one that is not is
+    added after the product (cuBLASLt's fused bias may fault on it: pytorch#194497). Each of
+    these networks has one of each."""
+    monkeypatch.setenv("BACKPROP_CUDA_GRAPHS", graphs_on)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(2000, sizes[0])), rng.integers(0, sizes[-1], 2000)
+    weights = []
+    for name, device in (("numpy", None), ("torch", "cuda")):
+        net = bp.Network(
+            sizes, activation="relu", output="softmax", seed=0, dtype="float32", backend=name,
+            device=device,
+        )  # fmt: skip
+        net.fit(X, y, epochs=3, lr=0.05, batch_size=32)
+        weights.append(net.parameter_vector)
+    aligned = [layer.bias.data_ptr() % 16 == 0 for layer in net.layers]
+    assert True in aligned and False in aligned
+    assert relative_error(weights[1], weights[0]) < 1e-4
