@@ -196,8 +196,10 @@ class Adam(Optimizer):
         self.beta1 = _check_in("beta1", self.beta1, "[0, 1)", below_one=True)
         self.beta2 = _check_in("beta2", self.beta2, "[0, 1)", below_one=True)
         self.eps = check_positive_float("eps", self.eps)
-        if isinstance(self._t, bool) or not isinstance(self._t, int) or self._t < 0:
-            raise ValueError(f"the step count t must be an integer >= 0, got {self._t!r}")
+        t = self._t
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+            raise ValueError(f"the step count t must be an integer >= 0, got {t!r}")
+        self._t = int(t)
 
     def start(self, params: list[np.ndarray]) -> None:
         if len(self._m) != len(params):
