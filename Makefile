@@ -38,4 +38,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
+	rm -rf $(VENV) runs sweeps .pytest_cache .mypy_cache .ruff_cache src/*.egg-info
