@@ -569,6 +569,29 @@ def test_an_unreachable_scheduler_is_one_line_within_seconds(cli, tmp_path: Path
     assert not (tmp_path / "s").exists()
 
 
+def test_a_server_that_is_no_scheduler_is_one_error_within_seconds(monkeypatch) -> None:
+    """A new user's walk through the docs: --scheduler at an HTTP server waited forever (Dask's
+    timeout covers the connection, not the handshake)."""
+    import socket
+    import threading
+
+    from backprop.sweeps import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []  # accepted and never answered
+    threading.Thread(target=lambda: held.append(server.accept()[0]), daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    started = time.monotonic()
+    with (
+        pytest.raises(ConnectionError, match="no Dask scheduler answered there"),
+        cluster.connect(scheduler=address),
+    ):
+        pass
+    assert time.monotonic() - started < 10
+    server.close()
+
+
 def test_without_dask_sweep_says_how_to_install_it(cli, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     result = cli("sweep", "moons", "--lr", "0.1")

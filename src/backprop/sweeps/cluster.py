@@ -14,6 +14,7 @@ import contextlib
 import importlib
 import logging
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -47,14 +48,7 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> Iterato
             raise ValueError(
                 "workers and scheduler: a cluster reached by its scheduler has its own workers"
             )
-        try:
-            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
-        except (OSError, TypeError, ValueError) as error:
-            raise ConnectionError(
-                f"scheduler={scheduler}: no Dask scheduler answered there within "
-                f"{CONNECT_TIMEOUT_S} s ({' '.join(str(error).split())[:200]})"
-            ) from None
-        with contextlib.closing(client):
+        with contextlib.closing(_join(Client, scheduler)) as client:
             yield client
         return
     n = default_workers() if workers is None else workers
@@ -69,6 +63,35 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> Iterato
     )
     with cluster, Client(cluster, set_as_default=False) as client:
         yield client
+
+
+def _join(client_type: Any, scheduler: str) -> Client:
+    """A client of the scheduler at ``scheduler``, or a ConnectionError within a few seconds.
+
+    Dask's own timeout covers reaching the address, not what answers there: a server that is
+    not a Dask scheduler kept the handshake waiting forever (an HTTP server), or sent bytes
+    read as a frame of exabytes (MemoryError). So the client is made in a thread of its own,
+    waited for a little longer than Dask's timeout, and left behind if it does not come."""
+    made: dict[str, Any] = {}
+
+    def join() -> None:
+        try:
+            made["client"] = client_type(
+                scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False
+            )
+        except Exception as error:  # whatever answered there, it was not a scheduler
+            made["error"] = error
+
+    thread = threading.Thread(target=join, name="backprop-join-scheduler", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S + 2)
+    if "client" in made:
+        return made["client"]
+    why = " ".join(str(made.get("error", "it did not answer as one")).split())[:200]
+    raise ConnectionError(
+        f"scheduler={scheduler}: no Dask scheduler answered there within "
+        f"{CONNECT_TIMEOUT_S} s ({type(made.get('error', TimeoutError())).__name__}: {why})"
+    )
 
 
 def default_workers() -> int:
