@@ -308,6 +308,8 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
         ),
         (["sweep", "xor", "--lr", "-1"], ["--lr='-1'", "positive"]),
         (["sweep", "xor", "--lr", "0.1", "--clip-norm", "-1"], ["--clip-norm='-1'"]),
+        # a candidate's settings lead its error, not an option of the first of them
+        (["sweep", "moons", "--layers", "64,64,10", "--lr", "0.1,0.2"], ["error: layers=64,64"]),
         (["nosuchcommand"], ["nosuchcommand"]),
         (
             ["train", "digits", "--activation", "relu", "--optimizer", "sgd", "--lr", "1e6"],
