@@ -617,11 +617,8 @@ def test_the_settings_round_trip_through_json():
 def test_serving_names_and_addresses():
     assert serving.is_loopback("127.0.0.1") and serving.is_loopback("localhost")
     assert not serving.is_loopback("0.0.0.0") and not serving.is_loopback("example.org")
-    assert serving.host_names("127.0.0.1", 8765) == [
-        "127.0.0.1:8765",
-        "[::1]:8765",
-        "localhost:8765",
-    ]
+    assert serving.host_names("127.0.0.1", 8765) == ["127.0.0.1:8765", "localhost:8765"]
+    assert "[::1]:8765" in serving.host_names("::1", 8765)
     assert "10.1.2.3:80" in serving.host_names("10.1.2.3", 80)
 
 
@@ -639,23 +636,39 @@ def test_serving_every_address_answers_for_the_machines_network_address(monkeypa
     import uvicorn
 
     opened: list[str] = []
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self: None)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
     monkeypatch.setattr(serving, "_open_when_started", lambda server, url: opened.append(url))
-    serving.serve(host="0.0.0.0", port=8000, open_browser=True, quiet=True)
+    port = serving.free_port("0.0.0.0")
+    serving.serve(host="0.0.0.0", port=port, open_browser=True, quiet=True)
     deadline = time.monotonic() + 5  # the page is opened from a thread of its own
     while not opened and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert opened == ["http://127.0.0.1:8000/"]
+    assert opened == [f"http://127.0.0.1:{port}/"]
 
 
 def test_another_host_is_served_with_a_warning(monkeypatch, capsys):
     import uvicorn
 
     ran: list[Any] = []
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self: ran.append(self.config))
-    serving.serve(host="0.0.0.0", port=8123, open_browser=False)
-    assert ran and ran[0].host == "0.0.0.0" and ran[0].port == 8123
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: ran.append(self.config))
+    port = serving.free_port("0.0.0.0")
+    serving.serve(host="0.0.0.0", port=port, open_browser=False)
+    assert ran and ran[0].host == "0.0.0.0" and ran[0].port == port
     assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
+
+
+def test_a_port_in_use_or_an_unknown_host_is_one_line_before_serving(cli, capsys):
+    """A new user's walk through the docs: a port in use printed "backprop playground at ..."
+    and then uvicorn's error, exit status 3; no IPv6 address answers a server on 0.0.0.0."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = cli("playground", "--port", str(port), "--no-browser")
+    result.assert_usage_error(f"cannot serve on 127.0.0.1:{port}", "in use")
+    assert "playground at" not in result.stderr
+    cli("playground", "--host", "nosuchhost.invalid", "--no-browser").assert_usage_error(
+        "host 'nosuchhost.invalid' is no address of this machine"
+    )
+    assert not [name for name in serving.host_names("0.0.0.0", 80) if name.startswith("[")]
 
 
 def test_the_command_line_imports_the_server_only_when_it_runs():

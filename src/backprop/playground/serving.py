@@ -28,6 +28,24 @@ def free_port(host: str = LOCALHOST) -> int:
         return int(probe.getsockname()[1])
 
 
+def listen(host: str, port: int | None) -> socket.socket:
+    """A socket bound to ``host:port`` (a free port when None) for the server to listen on:
+    bound before anything is announced, so that a port in use or an unknown host is one
+    error, not a "serving at" line followed by the server's failure."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        sock.bind((host, port or 0))
+    except OSError as error:
+        sock.close()
+        why = error.strerror or str(error)
+        if isinstance(error, socket.gaierror):
+            raise OSError(f"host {host!r} is no address of this machine ({why})") from None
+        raise OSError(f"cannot serve on {host}:{port}: {why}") from None
+    return sock
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is reached from this machine only (127.0.0.1, ::1, localhost)."""
     if host == "localhost":
@@ -44,7 +62,7 @@ EVERY_ADDRESS = ("0.0.0.0", "::")
 
 def host_names(host: str, port: int) -> list[str]:
     """The ``Host`` headers the server answers: its own names, with the port."""
-    names = {LOCALHOST, "localhost", "[::1]"}
+    names = {LOCALHOST, "localhost"} | ({"[::1]"} if ":" in host else set())
     if not is_loopback(host):
         names |= {socket.gethostname(), socket.getfqdn()}
         if host not in EVERY_ADDRESS:
@@ -55,6 +73,8 @@ def host_names(host: str, port: int) -> list[str]:
             with contextlib.suppress(OSError):  # a machine without a resolvable name
                 names |= set(socket.gethostbyname_ex(socket.gethostname())[2])
             names |= {f"[{a}]" if ":" in a else a for a in outward_addresses()}
+    if ":" not in host:  # served on IPv4 alone: no IPv6 address answers
+        names = {name for name in names if not name.startswith("[")}
     return sorted(f"{name}:{port}".lower() for name in names)
 
 
@@ -91,7 +111,8 @@ def serve(
     from backprop.playground import limits
     from backprop.playground.server import create_app
 
-    port = free_port(host) if port is None else port
+    listening = listen(host, port)
+    port = int(listening.getsockname()[1])
     hosts = host_names(host, port)
     url = page_url(host, port)
     if not is_loopback(host):
@@ -117,8 +138,8 @@ def serve(
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     # On Ctrl-C uvicorn closes the sockets, then raises KeyboardInterrupt: the way a server
     # is meant to stop, not an error.
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+    with contextlib.suppress(KeyboardInterrupt), contextlib.closing(listening):
+        server.run(sockets=[listening])
     if not quiet:
         print("backprop playground stopped", file=sys.stderr)
 
