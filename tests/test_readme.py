@@ -24,7 +24,7 @@ def test_snippet_runs_as_written(number: int, tmp_path: Path) -> None:
         [sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
-    # A print whose comment shows an array is the README's promise of that output.
-    promised = re.findall(r"^print\(.*\)\s+# (\[[^\]]*\])", snippet, flags=re.MULTILINE)
+    # A print whose comment shows an array or a number is the README's promise of that output.
+    promised = re.findall(r"^print\(.*\)\s+# (\[[^\]]*\]|-?[\d.]+)$", snippet, flags=re.MULTILINE)
     for output in promised:
         assert output in result.stdout.splitlines(), (output, result.stdout)
