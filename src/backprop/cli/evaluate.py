@@ -30,7 +30,8 @@ def evaluate(
     """Score the model file MODEL on DATASET: accuracy and report, or MSE and R2.
 
     A CSV file's feature columns are matched to the model's by name (in any order); a file
-    without a header gives them in training order.
+    without a header gives them in training order. MODEL is a run's model.npz, as for
+    `backprop predict`.
     """
     from backprop import run
 

@@ -20,6 +20,9 @@ def predict(model: Path, input_: str, proba: bool) -> None:
 
     Prints one line per sample: the class label, or with --proba the probability of every
     class, or the predicted value(s) for regression.
+
+    MODEL is a run's model.npz (`backprop train` writes it with what its data was: features,
+    classes, scaling); a bare network's file (net.save) holds none of that.
     """
     from backprop import run
 
