@@ -184,6 +184,11 @@ def test_csv_with_string_labels_round_trip(tmp_path: Path, csv_file: Path, cli: 
     renamed = tmp_path / "renamed.csv"
     renamed.write_text("\n".join(["a,b,species", *rows[1:]]))
     cli("evaluate", out / "model.npz", renamed).assert_usage_error("['a', 'b'] are not the ones")
+    inputs_alone = tmp_path / "inputs.csv"  # its last column was read as the target, silently
+    inputs_alone.write_text("\n".join(",".join(row.split(",")[:2]) for row in rows))
+    cli("evaluate", out / "model.npz", inputs_alone).assert_usage_error(
+        "besides its target column 'width'", "needs the targets too"
+    )
 
 
 def test_csv_regression_reports_mse_and_r2(tmp_path: Path, cli: Cli) -> None:

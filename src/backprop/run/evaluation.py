@@ -40,8 +40,15 @@ def evaluation_data(
         task=model.task,  # a CSV target is read as the model reads it (--task may have said)
     )
     if data.n_features != len(model.feature_names):
+        # One short: most likely a file of inputs alone, its last column taken as the target.
+        hint = (
+            f" (besides its target column {data.target_name!r}: evaluate needs the targets "
+            "too; backprop predict takes inputs alone)"
+            if data.n_features == len(model.feature_names) - 1
+            else ""
+        )
         raise ValueError(
-            f"{dataset} has {data.n_features} features but the model was trained on "
+            f"{dataset} has {data.n_features} features{hint} but the model was trained on "
             f"{len(model.feature_names)}"
         )
     if data.task != model.task:
