@@ -5,6 +5,7 @@ script itself."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -457,3 +458,11 @@ def test_training_on_one_sample_plots_prediction_and_error(tmp_path: Path, cli: 
     (out / "single_sample.png").unlink()
     assert cli("plot", out).returncode == 0
     assert (out / "single_sample.png").stat().st_size > 5_000
+
+
+def test_the_version_is_the_packages(cli: Cli) -> None:
+    """The README speaks of changes in 0.2; `backprop --version` said 0.1.0."""
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    version = re.search(r'^version = "(.*)"$', pyproject, flags=re.MULTILINE)
+    assert version is not None and bp.__version__ == version[1]
+    assert cli("--version").stdout.strip().endswith(bp.__version__)

@@ -30,7 +30,7 @@ from backprop.training import (
 )
 from backprop.training.optimizers import SGD, Adam, Momentum, Optimizer
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"  # as pyproject.toml says (tests/test_cli.py checks)
 
 _moved.install()
 
