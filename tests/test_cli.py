@@ -162,6 +162,9 @@ def test_plot_redraws(moons_run: Path, cli: Cli) -> None:
     result = cli("plot", moons_run)
     assert result.returncode == 0, result.stderr
     assert (moons_run / "history.png").stat().st_size > 1000
+    # Its model file, or no folder at all, were both said to have no model.npz.
+    cli("plot", moons_run / "model.npz").assert_usage_error("it is a file (give the folder")
+    cli("plot", moons_run / "nothing").assert_usage_error("it does not exist")
 
 
 def test_csv_with_string_labels_round_trip(tmp_path: Path, csv_file: Path, cli: Cli) -> None:

@@ -54,6 +54,15 @@ def draw_plots(model: Model, history: History, parts: Split, folder: RunFolder) 
 def redraw(directory: str | os.PathLike[str]) -> list[Path]:
     """Draw a run folder's plots again from its model, history and data set."""
     folder = RunFolder(directory)
+    if not folder.path.is_dir():
+        raise FileNotFoundError(
+            f"{folder} is not a run folder: "
+            + (
+                "it is a file (give the folder that holds it)"
+                if folder.path.exists()
+                else "it does not exist"
+            )
+        )
     if not folder.model.is_file():
         raise FileNotFoundError(f"{folder} is not a run folder: it has no {folder.model.name}")
     model = Model.load(folder.model)
