@@ -253,7 +253,7 @@ class Space:
             raise ValueError(
                 f"{', '.join(ranges)} {'is a' if len(ranges) == 1 else 'are'} continuous "
                 "range: a grid search needs lists of values; give a number of trials for a "
-                "random search instead"
+                "random search instead (trials=N; --trials N on the command line)"
             )
         names = list(searched)
         lists = [searched[n] for n in names]
