@@ -193,6 +193,11 @@ def test_csv_with_string_labels_round_trip(tmp_path: Path, csv_file: Path, cli: 
     cli("evaluate", out / "model.npz", inputs_alone).assert_usage_error(
         "besides its target column 'width'", "needs the targets too"
     )
+    a_feature_short = tmp_path / "short.csv"  # its targets, but not every feature
+    a_feature_short.write_text("\n".join(",".join(row.split(",")[1:]) for row in rows))
+    result = cli("evaluate", out / "model.npz", a_feature_short)
+    result.assert_usage_error("has 1 features but the model was trained on 2")
+    assert "needs the targets" not in result.stderr
 
 
 def test_csv_regression_reports_mse_and_r2(tmp_path: Path, cli: Cli) -> None:
@@ -318,7 +323,8 @@ def test_early_stopping_restores_the_best_epoch(tmp_path: Path) -> None:
         (["sweep", "xor", "--lr", "-1"], ["--lr='-1'", "positive"]),
         (["sweep", "xor", "--lr", "0.1", "--clip-norm", "-1"], ["--clip-norm='-1'"]),
         # a candidate's settings lead its error, not an option of the first of them
-        (["sweep", "moons", "--layers", "64,64,10", "--lr", "0.1,0.2"], ["error: layers=64,64"]),
+        (["sweep", "moons", "--layers", "64,64,10", "--lr", "0.1,0.2"], ["candidate layers=64,64"]),
+        (["sweep", "moons", "--layers", "64,64,10"], ["error: candidate layers=64,64,10: "]),
         (["nosuchcommand"], ["nosuchcommand"]),
         (
             ["train", "digits", "--activation", "relu", "--optimizer", "sgd", "--lr", "1e6"],

@@ -669,6 +669,8 @@ def test_a_port_in_use_or_an_unknown_host_is_one_line_before_serving(cli, capsys
         "host 'nosuchhost.invalid' is no address of this machine"
     )
     assert not [name for name in serving.host_names("0.0.0.0", 80) if name.startswith("[")]
+    with pytest.raises(OSError, match=r"cannot serve on 192\.0\.2\.9 \(on any free port\)"):
+        serving.listen("192.0.2.9", None)  # an address of no interface here (RFC 5737)
 
 
 def test_the_command_line_imports_the_server_only_when_it_runs():

@@ -94,6 +94,4 @@ class NamesItsOptions(click.Command):
         options = {p.name: p.opts[0] for p in self.params if isinstance(p, click.Option)}
         if name is None or name[0] not in options:
             return message
-        if re.match(r"[a-z][a-z0-9_]*=\S*?, [a-z][a-z0-9_]*=", message):
-            return message  # a list of settings (a sweep's candidate), not one option's error
         return options[name[0]] + message[name.end() :]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import socket
 import sys
 import threading
@@ -32,17 +33,21 @@ def listen(host: str, port: int | None) -> socket.socket:
     """A socket bound to ``host:port`` (a free port when None) for the server to listen on:
     bound before anything is announced, so that a port in use or an unknown host is one
     error, not a "serving at" line followed by the server's failure."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        # A name's IPv4 address when it has one (as a browser on this machine tries first).
+        found = socket.getaddrinfo(host, port or 0, type=socket.SOCK_STREAM)
+        family, _, _, _, address = min(found, key=lambda f: f[0] != socket.AF_INET)
+    except socket.gaierror as error:
+        raise OSError(f"host {host!r} is no address of this machine ({error.strerror})") from None
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        sock.bind((host, port or 0))
+        if os.name != "nt":  # as asyncio binds; on Windows it would let two servers share a port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
     except OSError as error:
         sock.close()
-        why = error.strerror or str(error)
-        if isinstance(error, socket.gaierror):
-            raise OSError(f"host {host!r} is no address of this machine ({why})") from None
-        raise OSError(f"cannot serve on {host}:{port}: {why}") from None
+        where = f"{host}:{port}" if port else f"{host} (on any free port)"
+        raise OSError(f"cannot serve on {where}: {error.strerror or error}") from None
     return sock
 
 

@@ -45,6 +45,7 @@ def evaluation_data(
             f" (besides its target column {data.target_name!r}: evaluate needs the targets "
             "too; backprop predict takes inputs alone)"
             if data.n_features == len(model.feature_names) - 1
+            and data.target_name in model.feature_names
             else ""
         )
         raise ValueError(

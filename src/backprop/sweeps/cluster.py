@@ -11,6 +11,7 @@ sharing 2 cores took 13 times as long as one alone).
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -66,32 +67,45 @@ def connect(workers: int | None = None, scheduler: str | None = None) -> Iterato
 
 
 def _join(client_type: Any, scheduler: str) -> Client:
-    """A client of the scheduler at ``scheduler``, or a ConnectionError within a few seconds.
+    """A client of the scheduler at ``scheduler``, or a ConnectionError within seconds.
 
-    Dask's own timeout covers reaching the address, not what answers there: a server that is
-    not a Dask scheduler kept the handshake waiting forever (an HTTP server), or sent bytes
-    read as a frame of exabytes (MemoryError). So the client is made in a thread of its own,
-    waited for a little longer than Dask's timeout, and left behind if it does not come."""
-    made: dict[str, Any] = {}
+    Dask's own timeout covers each of its waits (reaching the address, the scheduler's
+    answers), not what answers there: a server that is no Dask scheduler kept the handshake
+    waiting forever (an HTTP server), or sent bytes read as a frame of exabytes (MemoryError).
+    So the client is made in a thread of its own, waited for as long as Dask's three waits
+    may take, and closed by that thread if it comes after all, too late."""
+    lock = threading.Lock()
+    made: dict[str, Any] = {}  # "client", or "error" (its name and text); "abandoned"
 
     def join() -> None:
+        failed = None
         try:
-            made["client"] = client_type(
-                scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False
-            )
+            client = client_type(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s", set_as_default=False)
         except Exception as error:  # whatever answered there, it was not a scheduler
-            made["error"] = error
+            failed = f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+        if failed is not None:
+            # The half-made client that the error's traceback held, closed now while its
+            # loop runs (at exit, Dask's __del__ times out and prints a traceback).
+            gc.collect()
+            with lock:
+                made["error"] = failed
+            return
+        with lock:
+            late = "abandoned" in made
+            made["client"] = client
+        if late:
+            client.close()
 
     thread = threading.Thread(target=join, name="backprop-join-scheduler", daemon=True)
     thread.start()
-    thread.join(CONNECT_TIMEOUT_S + 2)
-    if "client" in made:
-        return made["client"]
-    why = " ".join(str(made.get("error", "it did not answer as one")).split())[:200]
-    raise ConnectionError(
-        f"scheduler={scheduler}: no Dask scheduler answered there within "
-        f"{CONNECT_TIMEOUT_S} s ({type(made.get('error', TimeoutError())).__name__}: {why})"
-    )
+    waited = 3 * CONNECT_TIMEOUT_S + 2
+    thread.join(waited)
+    with lock:
+        if "client" in made:
+            return made["client"]
+        made["abandoned"] = True
+        why = made.get("error", f"nothing answered as a scheduler within {waited} s")
+    raise ConnectionError(f"scheduler={scheduler}: no Dask scheduler answered there ({why})")
 
 
 def default_workers() -> int:

@@ -170,7 +170,10 @@ def _check(trial: Trial, settings: Mapping[str, Any], folds: int | None, data: A
         check_positive_int("epochs", config.epochs)
     except (ValueError, TypeError) as error:
         described = ", ".join(f"{k}={shown(v)}" for k, v in trial.params.items())
-        raise ValueError(f"{described or 'the settings'}: {error}") from None
+        # "candidate ...": the settings it names are the candidate's, not one option's
+        raise ValueError(
+            f"{f'candidate {described}' if described else 'the settings'}: {error}"
+        ) from None
 
 
 def _check_split(trial: Trial, settings: Mapping[str, Any], folds: int | None, data: Any) -> None:
