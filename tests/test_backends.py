@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
+from cases import OUTPUTS  # tests/ is on the path
 
 import backprop as bp
 from backprop.engine.backend import BACKENDS, backend_of, get_backend, to_numpy
@@ -30,16 +31,6 @@ OTHERS = ["torch", "array_api_strict"]
 
 #: Hidden activations, each with a squared-error loss on a sigmoid output.
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "exp"]
-#: (output activation, loss) pairs: every loss, and softmax without its fused delta.
-OUTPUTS = [
-    ("sigmoid", "half_squared_error"),
-    ("identity", "mse"),
-    ("tanh", "squared_error"),
-    ("sigmoid", "binary_cross_entropy"),
-    ("softmax", "cross_entropy"),
-    ("softmax", "mse"),
-    ("exp", "poisson"),
-]
 OPTIMIZERS = ["sgd", "momentum", "adam"]
 
 

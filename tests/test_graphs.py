@@ -23,6 +23,7 @@ from backprop.engine.backend import to_numpy
 torch = pytest.importorskip("torch", reason="PyTorch is not installed: no tensors to record")
 
 import graph_emulator  # noqa: E402  (tests/ is on the path: it needs torch)
+from cases import OUTPUTS  # noqa: E402
 
 from backprop.engine import backend as engine_backend  # noqa: E402
 from backprop.training import batches, graphs  # noqa: E402
@@ -265,17 +266,6 @@ def test_the_host_reads_numbers_back_once_per_epoch_not_per_step(recordings, mon
         counts.append(reads.count)
     assert counts[0] == counts[1]
     assert bool(recordings) == replayed
-
-
-OUTPUTS = [
-    ("sigmoid", "half_squared_error"),
-    ("identity", "mse"),
-    ("tanh", "squared_error"),
-    ("sigmoid", "binary_cross_entropy"),
-    ("softmax", "cross_entropy"),
-    ("softmax", "mse"),
-    ("exp", "poisson"),
-]
 
 
 @pytest.mark.parametrize(("output", "loss"), OUTPUTS)

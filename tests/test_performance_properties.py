@@ -171,7 +171,8 @@ def test_a_step_on_pytorch_launches_six_kernels_a_layer(sizes: list[int], hidden
     and a derivative per hidden layer back, and one update: 6 L + 1 operations. (The generic
     array API spelling took 23 for two layers: the bias added after the product, softmax's
     five steps, the derivative's comparison before its where, lr * g before p - lr g.)"""
-    torch = pytest.importorskip("torch")
+    # .ci/run installs torch==2.13.0: only a hand-made environment without it skips
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: no kernels to count")
     from torch.utils._python_dispatch import TorchDispatchMode
 
     from backprop.training import loop
